@@ -1,0 +1,7 @@
+/**
+ * metad: the language of measurement. Pure (no I/O, no clock, no randomness of its own).
+ * Other folders import metad only through this face.
+ */
+export * from './errors.js'
+export * from './quantize.js'
+export * from './distribution.js'
