@@ -5,3 +5,4 @@
 export * from './errors.js'
 export * from './quantize.js'
 export * from './distribution.js'
+export * from './rebucket.js'
