@@ -1,0 +1,71 @@
+/**
+ * The metric catalog: modules, field types, fields and one file per metric under ./metrics/,
+ * each a plain readonly object literal. This index imports the metric files in sorted order
+ * (CA's dtrace module sorted its files "to avoid getting bitten by implicit dependencies"; a test
+ * keeps the list sorted and complete) and validates the whole catalog once, at load: nothing else
+ * runs then, and nothing host-specific (a hostname, say) is baked into the data.
+ *
+ * @example
+ * import { catalog, findMetric } from './catalog/index.js'
+ * const syscalls = findMetric(catalog, 'syscall', 'syscalls')
+ */
+import { FIELD_TYPES } from './field-types.js'
+import { FIELDS } from './fields.js'
+import { MODULES } from './modules.js'
+import type { Catalog, CatalogDescription, MetricDescription } from './types.js'
+import { validateCatalog } from './validate.js'
+import cpuCpus from './metrics/cpu.cpus.js'
+import cpuRunqueueLatency from './metrics/cpu.runqueue_latency.js'
+import cpuThreadExecutions from './metrics/cpu.thread_executions.js'
+import diskPhysioBytes from './metrics/disk.physio_bytes.js'
+import diskPhysioOps from './metrics/disk.physio_ops.js'
+import fsFsyncOps from './metrics/fs.fsync_ops.js'
+import memoryPressure from './metrics/memory.pressure.js'
+import memoryUsage from './metrics/memory.usage.js'
+import nicBytes from './metrics/nic.bytes.js'
+import nicPackets from './metrics/nic.packets.js'
+import nodeHttpdOps from './metrics/node.httpd_ops.js'
+import procExecs from './metrics/proc.execs.js'
+import procExits from './metrics/proc.exits.js'
+import syntheticOps from './metrics/synthetic.ops.js'
+import syscallSyscalls from './metrics/syscall.syscalls.js'
+import tcpAccepts from './metrics/tcp.accepts.js'
+import tcpConnects from './metrics/tcp.connects.js'
+
+/** Every metric description, sorted by `module.stat`. */
+export const metricDescriptions: readonly MetricDescription[] = [
+  cpuCpus,
+  cpuRunqueueLatency,
+  cpuThreadExecutions,
+  diskPhysioBytes,
+  diskPhysioOps,
+  fsFsyncOps,
+  memoryPressure,
+  memoryUsage,
+  nicBytes,
+  nicPackets,
+  nodeHttpdOps,
+  procExecs,
+  procExits,
+  syntheticOps,
+  syscallSyscalls,
+  tcpAccepts,
+  tcpConnects
+]
+
+/** The raw catalog, before validation. */
+export const catalogDescription: CatalogDescription = {
+  modules: MODULES,
+  types: FIELD_TYPES,
+  fields: FIELDS,
+  metrics: metricDescriptions
+}
+
+/** heatmesh's catalog, validated and resolved. */
+export const catalog: Catalog = validateCatalog(catalogDescription)
+
+export { validateCatalog } from './validate.js'
+export { findMetric, metricField, findField, findType } from './lookup.js'
+export { caMetadata } from './metadata.js'
+export type { CaMetadata, CaMetricMetadata, CaTypeMetadata, MetricSelection } from './metadata.js'
+export type * from './types.js'

@@ -1,0 +1,11 @@
+import type { MetricDescription } from '../types.js'
+
+export default {
+  module: 'cpu',
+  stat: 'thread_executions',
+  label: 'thread executions',
+  unit: 'operations',
+  interval: 'interval',
+  fields: ['hostname', 'cgroup', 'execname', 'pid', 'leavereason', 'runtime'],
+  description: 'Times a thread left a CPU; runtime is how long it had run continuously, and leavereason is its state on leaving (runnable, sleeping, stopped, exited, ...).'
+} as const satisfies MetricDescription
