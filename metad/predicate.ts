@@ -304,6 +304,35 @@ export function isTrivialPredicate (pred: Predicate): boolean {
   return false
 }
 
+/**
+ * Partially evaluates a predicate with the fields whose value is fixed for this node (e.g.
+ * `hostname`): comparisons on them become true or false and the tree simplifies around them.
+ * Returns `true` or `false` when nothing else is left, so a node whose hostname the predicate
+ * excludes need not instrument at all, and a backend never sees a field it cannot know.
+ */
+export function specializePredicate (pred: Predicate, known: Readonly<Record<string, string | number>>): Predicate | boolean {
+  switch (pred.op) {
+    case 'true':
+      return true
+    case 'and':
+    case 'or': {
+      const short = pred.op === 'or' // the value that decides an and/or on its own
+      const rest: Predicate[] = []
+      for (const arg of pred.args) {
+        const r = specializePredicate(arg, known)
+        if (r === short) return short
+        if (r !== !short) rest.push(r as Predicate)
+      }
+      if (rest.length === 0) return !short
+      if (rest.length === 1) return rest[0] as Predicate
+      return Object.freeze({ op: pred.op, args: Object.freeze(rest) })
+    }
+    default:
+      if (!Object.hasOwn(known, pred.field)) return pred
+      return evaluatePredicate(pred, known)
+  }
+}
+
 /** CA's JSON form of a parsed predicate (what the API shows); parsing it gives the tree back. */
 export function predicateToJson (pred: Predicate): PredicateJson {
   switch (pred.op) {

@@ -8,9 +8,11 @@ import type { FieldDescription } from './types.js'
 export const FIELDS = [
   { name: 'cgroup', label: 'control group', type: 'string' },
   { name: 'cpu', label: 'CPU identifier', type: 'string' },
+  { name: 'cpumode', label: 'CPU mode', type: 'string' },
   { name: 'direction', label: 'sent/received', type: 'string' },
   { name: 'disk', label: 'device name', type: 'string' },
   { name: 'execname', label: 'application name', type: 'string' },
+  { name: 'gctype', label: 'GC type', type: 'string' },
   { name: 'hostname', label: 'server hostname', type: 'string' },
   { name: 'http_method', label: 'method', type: 'string' },
   { name: 'http_path', label: 'URL path', type: 'string' },

@@ -17,6 +17,7 @@ import { validateCatalog } from './validate.js'
 import cpuCpus from './metrics/cpu.cpus.js'
 import cpuRunqueueLatency from './metrics/cpu.runqueue_latency.js'
 import cpuThreadExecutions from './metrics/cpu.thread_executions.js'
+import cpuUsage from './metrics/cpu.usage.js'
 import diskPhysioBytes from './metrics/disk.physio_bytes.js'
 import diskPhysioOps from './metrics/disk.physio_ops.js'
 import fsFsyncOps from './metrics/fs.fsync_ops.js'
@@ -24,19 +25,24 @@ import memoryPressure from './metrics/memory.pressure.js'
 import memoryUsage from './metrics/memory.usage.js'
 import nicBytes from './metrics/nic.bytes.js'
 import nicPackets from './metrics/nic.packets.js'
+import nodeEventloopDelay from './metrics/node.eventloop_delay.js'
+import nodeGcOps from './metrics/node.gc_ops.js'
 import nodeHttpdOps from './metrics/node.httpd_ops.js'
 import procExecs from './metrics/proc.execs.js'
 import procExits from './metrics/proc.exits.js'
+import procForks from './metrics/proc.forks.js'
 import syntheticOps from './metrics/synthetic.ops.js'
 import syscallSyscalls from './metrics/syscall.syscalls.js'
 import tcpAccepts from './metrics/tcp.accepts.js'
 import tcpConnects from './metrics/tcp.connects.js'
+import tcpRetransmits from './metrics/tcp.retransmits.js'
 
 /** Every metric description, sorted by `module.stat`. */
 export const metricDescriptions: readonly MetricDescription[] = [
   cpuCpus,
   cpuRunqueueLatency,
   cpuThreadExecutions,
+  cpuUsage,
   diskPhysioBytes,
   diskPhysioOps,
   fsFsyncOps,
@@ -44,13 +50,17 @@ export const metricDescriptions: readonly MetricDescription[] = [
   memoryUsage,
   nicBytes,
   nicPackets,
+  nodeEventloopDelay,
+  nodeGcOps,
   nodeHttpdOps,
   procExecs,
   procExits,
+  procForks,
   syntheticOps,
   syscallSyscalls,
   tcpAccepts,
-  tcpConnects
+  tcpConnects,
+  tcpRetransmits
 ]
 
 /** The raw catalog, before validation. */

@@ -27,6 +27,11 @@ function metric (name: string): Metric {
 
 const expected: Record<string, { interval: 'interval' | 'point', unit?: string, type?: string, fields: string[] }> = {
   'cpu.cpus': { interval: 'point', unit: 'CPUs', fields: ['hostname', 'cpu', 'utilization'] },
+  'cpu.usage': { interval: 'point', unit: 'percent of 1 CPU', fields: ['hostname', 'cpumode'] },
+  'node.eventloop_delay': { interval: 'interval', unit: 'samples', fields: ['hostname', 'latency'] },
+  'node.gc_ops': { interval: 'interval', unit: 'operations', fields: ['hostname', 'gctype', 'latency'] },
+  'proc.forks': { interval: 'interval', unit: 'processes', fields: ['hostname', 'cgroup', 'execname', 'pid'] },
+  'tcp.retransmits': { interval: 'interval', unit: 'segments', fields: ['hostname', 'raddr', 'rport'] },
   'cpu.runqueue_latency': { interval: 'interval', unit: 'wakeups', fields: ['hostname', 'cgroup', 'execname', 'pid', 'cpu', 'latency'] },
   'cpu.thread_executions': { interval: 'interval', unit: 'operations', fields: ['hostname', 'cgroup', 'execname', 'pid', 'leavereason', 'runtime'] },
   'disk.physio_bytes': { interval: 'interval', type: 'size', fields: ['hostname', 'disk', 'optype'] },

@@ -4,11 +4,11 @@
  */
 import test from 'ava'
 import fc from 'fast-check'
-import { catalog } from '../../metad/catalog/index.js'
+import { catalog, findMetric } from '../../metad/catalog/index.js'
 import type { Metric } from '../../metad/catalog/index.js'
 import { InvalidFieldError } from '../../metad/errors.js'
 import {
-  evaluatePredicate, isTrivialPredicate, parsePredicate, predicateFields, predicateToJson, printPredicate,
+  evaluatePredicate, isTrivialPredicate, parsePredicate, predicateFields, predicateToJson, printPredicate, specializePredicate,
   PREDICATE_MAX_DEPTH, PREDICATE_MAX_NODES, PREDICATE_MAX_STRING_BYTES, PREDICATE_MAX_JSON_LENGTH
 } from '../../metad/predicate.js'
 import type { Predicate } from '../../metad/predicate.js'
@@ -336,4 +336,21 @@ test('predicateToJson gives CA\'s form back', (t) => {
   const input = { and: [{ eq: ['execname', 'mysqld'] }, { or: [{}, { gt: ['latency', 5] }] }] }
   t.deepEqual(predicateToJson(parsePredicate(input, syscalls)), input)
   t.deepEqual(predicateToJson(parsePredicate({}, syscalls)), {})
+})
+
+test('specializePredicate folds node-constant fields and simplifies what is left', (t) => {
+  const m = findMetric(catalog, 'syscall', 'syscalls') as Metric
+  const spec = (json: unknown): unknown => {
+    const r = specializePredicate(parsePredicate(json, m), { hostname: 'web1' })
+    return typeof r === 'boolean' ? r : predicateToJson(r)
+  }
+  t.is(spec({}), true)
+  t.is(spec({ eq: ['hostname', 'web1'] }), true)
+  t.is(spec({ eq: ['hostname', 'db1'] }), false)
+  t.deepEqual(spec({ and: [{ eq: ['hostname', 'web1'] }, { eq: ['execname', 'sh'] }] }), { eq: ['execname', 'sh'] })
+  t.is(spec({ and: [{ eq: ['hostname', 'db1'] }, { eq: ['execname', 'sh'] }] }), false)
+  t.is(spec({ or: [{ eq: ['hostname', 'web1'] }, { eq: ['execname', 'sh'] }] }), true)
+  t.deepEqual(spec({ or: [{ ne: ['hostname', 'web1'] }, { eq: ['execname', 'sh'] }, { gt: ['latency', 5] }] }),
+    { or: [{ eq: ['execname', 'sh'] }, { gt: ['latency', 5] }] })
+  t.deepEqual(spec({ gt: ['latency', 5] }), { gt: ['latency', 5] })
 })
