@@ -5,7 +5,7 @@
 #      binary reachable here), bpftrace for the eBPF backend. Installed only when missing and
 #      only when we are root; otherwise we say what is missing and go on (the daemon falls
 #      back to other backends; canvas then fails to build and says so).
-#   2. npm packages: `npm ci` when package-lock.json changed since the last install.
+#   2. npm packages: `npm ci` when package.json or package-lock.json changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,16 +25,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-stamp=node_modules/.heatmesh-install
-fingerprint() { cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1 || true; }
-want=$(fingerprint)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  if [ -f package-lock.json ]; then
-    echo "setup: npm ci"
-    npm ci --no-audit --no-fund --loglevel=error
-  else
-    echo "setup: npm install"
-    npm install --no-audit --no-fund --loglevel=error
-  fi
-  fingerprint > "$stamp"
+# npm keeps node_modules/.package-lock.json in step with what it installed: when it is newer
+# than package.json and package-lock.json, node_modules is what the lock asks for.
+hidden=node_modules/.package-lock.json
+if [ ! -f "$hidden" ] || [ package.json -nt "$hidden" ] || [ package-lock.json -nt "$hidden" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
