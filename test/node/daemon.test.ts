@@ -1,6 +1,5 @@
 import test from 'ava'
 import { createNode } from '../../node/daemon.js'
-import { parseHostPort } from '../../node/config.js'
 
 test('a node serves the catalog metadata at GET /ca and stops cleanly', async (t) => {
   const node = createNode({ http: { host: '127.0.0.1', port: 0 }, name: 'test' })
@@ -28,13 +27,5 @@ test('unknown paths answer 404 with a JSON error that names the path', async (t)
     t.is(put.status, 405)
   } finally {
     await node.stop()
-  }
-})
-
-test('parseHostPort accepts host:port and [v6]:port and names a bad value', (t) => {
-  t.deepEqual(parseHostPort('127.0.0.1:7070'), { host: '127.0.0.1', port: 7070 })
-  t.deepEqual(parseHostPort('[::1]:0'), { host: '::1', port: 0 })
-  for (const bad of ['7070', 'localhost:', ':80', 'a:99999', '1.2.3.4:80x']) {
-    t.throws(() => parseHostPort(bad), { message: new RegExp(`--http: expected HOST:PORT.*${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }, bad)
   }
 })
