@@ -1,0 +1,135 @@
+/**
+ * Set digests for anti-entropy: a summary of a replicated set (members, definitions) small
+ * enough to exchange often, that tells two replicas whether they agree and, when they do not,
+ * which part of the set differs, so only that part is sent.
+ *
+ * THEORY. Every entry has a key (its id) and a fingerprint (a string naming its current state,
+ * e.g. id + version). The digest splits the key space into DIGEST_BUCKETS buckets by a hash of
+ * the key; each bucket keeps the count of its entries and the XOR of the 53-bit hashes of their
+ * fingerprints, and the root is the XOR and count over all buckets. XOR makes every update O(1)
+ * (adding and removing an entry are the same operation) and the digest independent of insertion
+ * order, so two replicas holding the same entries have the same digest whatever their history.
+ * Two different sets collide only if their fingerprint hashes XOR to the same value with the same
+ * counts: about 2^-53 per comparison, and a collision only delays repair to the next change.
+ *
+ * Reconciliation (used by membership.ts and definitions.ts, messages in messages.ts):
+ *   A -> B  sync-root    A's root and count
+ *   B -> A  sync-buckets B's root and its non-empty buckets (nothing more when the roots agree)
+ *   A -> B  sync-entries A's entries in the buckets that differ, and `want`: those buckets
+ *   B -> A  sync-entries B's entries in the wanted buckets
+ * Four messages of which the first two are small; at 10,000 members a differing bucket holds
+ * about 40 entries.
+ */
+
+/** Number of buckets of a digest (a power of two). */
+export const DIGEST_BUCKETS = 256
+
+/** One non-empty bucket as exchanged on the wire: [index, count, hash]. */
+export type BucketSummary = readonly [index: number, count: number, hash: number]
+
+/** The root of a digest: the XOR of every fingerprint hash, and the number of entries. */
+export interface DigestRoot {
+  readonly hash: number
+  readonly count: number
+}
+
+/**
+ * cyrb53 (bryc, public domain): a fast 53-bit string hash, returned as its high 21 bits and low
+ * 32 bits so that XOR can work on each half (JavaScript's ^ is 32-bit).
+ */
+export function hash53Parts (text: string, seed = 0): [hi: number, lo: number] {
+  let h1 = 0xdeadbeef ^ seed
+  let h2 = 0x41c6ce57 ^ seed
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ ch, 2654435761)
+    h2 = Math.imul(h2 ^ ch, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507)
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507)
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return [(h2 & 0x1fffff) >>> 0, h1 >>> 0]
+}
+
+/** cyrb53 as one non-negative safe integer. */
+export function hash53 (text: string, seed = 0): number {
+  const [hi, lo] = hash53Parts(text, seed)
+  return hi * 4294967296 + lo
+}
+
+/** The bucket of key `key`. */
+export function bucketOf (key: string): number {
+  // A different seed from the fingerprint hash, so bucket and fingerprint bits are unrelated.
+  return hash53Parts(key, 0x5bd1e995)[1] & (DIGEST_BUCKETS - 1)
+}
+
+/** An incrementally maintained bucketed XOR digest of a set. */
+export class SetDigest {
+  readonly #hi = new Uint32Array(DIGEST_BUCKETS)
+  readonly #lo = new Uint32Array(DIGEST_BUCKETS)
+  readonly #count = new Uint32Array(DIGEST_BUCKETS)
+  #rootHi = 0
+  #rootLo = 0
+  #total = 0
+
+  /** Adds the entry `key` in the state named by `fingerprint`. */
+  add (key: string, fingerprint: string): void {
+    this.#toggle(key, fingerprint, 1)
+  }
+
+  /** Removes the entry `key` in the state named by `fingerprint` (which it must have been added with). */
+  remove (key: string, fingerprint: string): void {
+    this.#toggle(key, fingerprint, -1)
+  }
+
+  #toggle (key: string, fingerprint: string, delta: 1 | -1): void {
+    const b = bucketOf(key)
+    const [hi, lo] = hash53Parts(fingerprint)
+    this.#hi[b] = (this.#hi[b] as number) ^ hi
+    this.#lo[b] = (this.#lo[b] as number) ^ lo
+    this.#count[b] = (this.#count[b] as number) + delta
+    this.#rootHi = (this.#rootHi ^ hi) >>> 0
+    this.#rootLo = (this.#rootLo ^ lo) >>> 0
+    this.#total += delta
+  }
+
+  /** The root: hash and count over every entry. */
+  root (): DigestRoot {
+    return { hash: this.#rootHi * 4294967296 + this.#rootLo, count: this.#total }
+  }
+
+  /** Whether `other` is this digest's root. */
+  rootEquals (other: DigestRoot): boolean {
+    const mine = this.root()
+    return mine.hash === other.hash && mine.count === other.count
+  }
+
+  /** Every non-empty bucket, in index order. */
+  buckets (): BucketSummary[] {
+    const out: BucketSummary[] = []
+    for (let i = 0; i < DIGEST_BUCKETS; i++) {
+      const count = this.#count[i] as number
+      if (count > 0) out.push([i, count, (this.#hi[i] as number) * 4294967296 + (this.#lo[i] as number)])
+    }
+    return out
+  }
+
+  /**
+   * The indices of the buckets where `remote` (another replica's non-empty buckets) and this
+   * digest differ, ascending. A bucket empty on one side and not on the other differs.
+   */
+  differingBuckets (remote: readonly BucketSummary[]): number[] {
+    const theirs = new Map<number, BucketSummary>()
+    for (const s of remote) theirs.set(s[0], s)
+    const out: number[] = []
+    for (let i = 0; i < DIGEST_BUCKETS; i++) {
+      const count = this.#count[i] as number
+      const other = theirs.get(i)
+      if (count === 0 && other === undefined) continue
+      const hash = (this.#hi[i] as number) * 4294967296 + (this.#lo[i] as number)
+      if (other === undefined || other[1] !== count || other[2] !== hash) out.push(i)
+    }
+    return out
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Membership, driven through MeshCore in the virtual-time cluster: convergence, failure
+ * detection, refutation, restarts, leaves, partitions and cost. Times are virtual.
+ */
+import test, { type ExecutionContext } from 'ava'
+import { createCluster, type Cluster } from '../../../node/core/cluster.js'
+import { DEFAULT_MEMBERSHIP_CONFIG, detectionBound, Membership, type MembershipOutput } from '../../../node/core/membership.js'
+import type { MemberChange } from '../../../node/core/membership.js'
+import type { MemberRecord } from '../../../node/core/messages.js'
+import { createRng } from '../../../node/core/rng.js'
+
+function everyoneSeesEveryone (c: Cluster, n: number): boolean {
+  const cores = c.liveCores()
+  return cores.length === n && cores.every((core) => core.liveCount === n)
+}
+
+function stateOf (c: Cluster, observer: number, subject: number): string | undefined {
+  return c.nodes[observer]?.core?.member(c.nodes[subject]?.id ?? '')?.state
+}
+
+/** Member events per (observer, change) while watching. */
+function watchMembers (c: Cluster): Array<{ observer: number, change: MemberChange, subject: string, at: number }> {
+  const events: Array<{ observer: number, change: MemberChange, subject: string, at: number }> = []
+  c.onOutput = (node, o, now) => { if (o.type === 'member') events.push({ observer: node.index, change: o.change, subject: o.member.id, at: now }) }
+  return events
+}
+
+function meanBytesPerNodePerSecond (c: Cluster, seconds: number): number {
+  return c.nodes.reduce((sum, n) => sum + n.bytesSent, 0) / c.nodes.length / seconds
+}
+
+test('five nodes started together all see each other alive', (t) => {
+  const c = createCluster({ seed: 'five', nodes: 5 })
+  const took = c.runUntil(() => everyoneSeesEveryone(c, 5), 10_000)
+  t.log(`converged in ${took} ms`)
+  t.true(took <= 5000)
+  for (const core of c.liveCores()) t.true(core.members().every((m) => m.state === 'alive'))
+})
+
+test('a crashed node is declared dead by every live node within the stated bound', (t) => {
+  const c = createCluster({ seed: 'crash', nodes: 5 })
+  c.runUntil(() => everyoneSeesEveryone(c, 5), 10_000)
+  c.runFor(10_000)
+  c.crash(3)
+  const bound = detectionBound(5)
+  const took = c.runUntil(() => [0, 1, 2, 4].every((i) => stateOf(c, i, 3) === 'dead'), bound)
+  t.log(`declared dead everywhere after ${took} ms (bound ${bound} ms)`)
+  t.true(took <= bound)
+  t.true(c.liveCores().every((core) => core.liveCount === 4))
+})
+
+test('crashes are detected within the bound across seeds, typically in a few seconds', (t) => {
+  const times: number[] = []
+  for (let seed = 0; seed < 8; seed++) {
+    const c = createCluster({ seed: `crash-${seed}`, nodes: 8 })
+    c.runUntil(() => everyoneSeesEveryone(c, 8), 20_000)
+    c.runFor(5000)
+    c.crash(seed % 8)
+    const others = [...Array(8).keys()].filter((i) => i !== seed % 8)
+    times.push(c.runUntil(() => others.every((i) => stateOf(c, i, seed % 8) === 'dead'), detectionBound(8)))
+  }
+  times.sort((a, b) => a - b)
+  t.log(`8 nodes, detection everywhere: min ${times[0]} ms, median ${times[4]} ms, max ${times[7]} ms; bound ${detectionBound(8)} ms`)
+  t.true((times[7] ?? Infinity) <= detectionBound(8))
+})
+
+test('no live node is declared dead under 5% message loss', (t) => {
+  const c = createCluster({ seed: 'lossy', nodes: 5, loss: 0.05 })
+  const events = watchMembers(c)
+  c.runUntil(() => everyoneSeesEveryone(c, 5), 20_000)
+  c.runFor(300_000)
+  const failed = events.filter((e) => e.change === 'failed')
+  const suspected = events.filter((e) => e.change === 'suspected')
+  t.log(`300 s at 5% loss: ${suspected.length} suspicions (all refuted), ${failed.length} false deaths`)
+  t.deepEqual(failed, [])
+  t.true(everyoneSeesEveryone(c, 5))
+})
+
+test('a member whose direct link is cut stays alive through indirect probes', (t) => {
+  const c = createCluster({ seed: 'cut', nodes: 5 })
+  const events = watchMembers(c)
+  c.runUntil(() => everyoneSeesEveryone(c, 5), 10_000)
+  c.cut(0, 1)
+  c.runFor(120_000)
+  t.deepEqual(events.filter((e) => e.change === 'failed'), [])
+  t.true(everyoneSeesEveryone(c, 5))
+  const debug = c.nodes[0]?.core?.debugState() as { membership: { counters: { indirectProbes: number } } }
+  t.true(debug.membership.counters.indirectProbes > 0)
+})
+
+test('a restarted node rejoins with a higher incarnation', (t) => {
+  const c = createCluster({ seed: 'restart', nodes: 5 })
+  c.runUntil(() => everyoneSeesEveryone(c, 5), 10_000)
+  const before = c.nodes[2]?.core?.self.incarnation ?? -1
+  c.crash(2)
+  c.runUntil(() => [0, 1, 3, 4].every((i) => stateOf(c, i, 2) === 'dead'), detectionBound(5))
+  c.restart(2)
+  const took = c.runUntil(() => everyoneSeesEveryone(c, 5), 10_000)
+  const after = c.nodes[2]?.core?.self.incarnation ?? -1
+  t.log(`rejoined everywhere in ${took} ms, incarnation ${before} -> ${after}`)
+  t.true(after > before)
+  for (const i of [0, 1, 3, 4]) t.is(c.nodes[i]?.core?.member(c.nodes[2]?.id ?? '')?.member.incarnation, after)
+})
+
+test('a node restarted without its state file outbids its old incarnation by refutation', (t) => {
+  const c = createCluster({ seed: 'amnesia', nodes: 5 })
+  c.runUntil(() => everyoneSeesEveryone(c, 5), 10_000)
+  // Push node 2's incarnation up, then lose its state: it restarts at incarnation 0.
+  c.act(2, (core, now) => core.updateSelf({ name: 'renamed-1' }, now))
+  c.act(2, (core, now) => core.updateSelf({ name: 'renamed-2' }, now))
+  c.runFor(5000)
+  c.crash(2)
+  const node = c.nodes[2]
+  if (node !== undefined) node.persisted = undefined
+  c.restart(2)
+  const took = c.runUntil(() => everyoneSeesEveryone(c, 5) && [0, 1, 3, 4].every((i) => c.nodes[i]?.core?.member(c.nodes[2]?.id ?? '')?.member.name === 'node-2'), 20_000)
+  t.log(`old card replaced everywhere in ${took} ms; incarnation now ${c.nodes[2]?.core?.self.incarnation}`)
+  t.true((c.nodes[2]?.core?.self.incarnation ?? 0) > 2)
+})
+
+test('a node that leaves is reported as left, not failed, and then stops', (t) => {
+  const c = createCluster({ seed: 'leave', nodes: 5 })
+  const events = watchMembers(c)
+  c.runUntil(() => everyoneSeesEveryone(c, 5), 10_000)
+  c.act(4, (core, now) => core.leave(now))
+  const took = c.runUntil(() => [0, 1, 2, 3].every((i) => stateOf(c, i, 4) === 'left'), 5000)
+  t.log(`left known everywhere in ${took} ms`)
+  c.runFor(DEFAULT_MEMBERSHIP_CONFIG.leaveDuration)
+  t.is(c.nodes[4]?.core?.nextDeadline(), undefined)
+  c.runFor(60_000)
+  t.deepEqual(events.filter((e) => e.change === 'failed'), [])
+  t.true([0, 1, 2, 3].every((i) => stateOf(c, i, 4) === 'left'))
+})
+
+test('a partition heals: both sides see everyone alive again', (t) => {
+  const c = createCluster({ seed: 'split', nodes: 10 })
+  c.runUntil(() => everyoneSeesEveryone(c, 10), 20_000)
+  c.partition([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]])
+  c.runUntil(() => c.liveCores().every((core) => core.liveCount === 5), 120_000)
+  c.runFor(30_000)
+  c.heal()
+  const took = c.runUntil(() => everyoneSeesEveryone(c, 10), 180_000, 500)
+  t.log(`after healing, everyone alive everywhere in ${took} ms`)
+  t.true(took <= 120_000)
+})
+
+test('a node whose seed is not up yet retries until it joins', (t) => {
+  const c = createCluster({ seed: 'late-seed', nodes: 2, startAt: (i) => (i === 0 ? 20_000 : 0) })
+  const took = c.runUntil(() => everyoneSeesEveryone(c, 2), 120_000)
+  const debug = c.nodes[1]?.core?.debugState() as { membership: { counters: { joinAttempts: number } } }
+  t.log(`joined ${took} ms after start (seed up at 20000 ms), ${debug.membership.counters.joinAttempts} attempts`)
+  t.true(debug.membership.counters.joinAttempts >= 3)
+  t.true(took < 20_000 + 2 * 16_000)
+})
+
+function convergenceAndCost (t: ExecutionContext, n: number, wire: 'bytes' | 'objects'): { took: number, steady: number } {
+  const started = performance.now()
+  const c = createCluster({ seed: `scale-${n}`, nodes: n, wire, seedsOf: (i) => (i === 0 ? [] : [Math.floor(i / 2)]) })
+  const took = c.runUntil(() => everyoneSeesEveryone(c, n), 120_000, 200)
+  const joinBytes = c.nodes.reduce((s, x) => s + x.bytesSent, 0) / n
+  c.runFor(120_000)
+  c.resetCounters()
+  c.runFor(60_000)
+  const steady = meanBytesPerNodePerSecond(c, 60)
+  const max = Math.max(...c.nodes.map((x) => x.bytesSent)) / 60
+  t.log(`${n} nodes started at once: all see all after ${took} ms virtual; ${(joinBytes / 1024).toFixed(0)} KB sent per node meanwhile; ` +
+    `steady state ${steady.toFixed(0)} B/s sent per node (max ${max.toFixed(0)}); ${(performance.now() - started).toFixed(0)} ms wall`)
+  return { took, steady }
+}
+
+test('fifty nodes started together converge, and steady traffic stays small', (t) => {
+  const { took, steady } = convergenceAndCost(t, 50, 'bytes')
+  t.true(took <= 30_000)
+  t.true(steady < 200)
+})
+
+test('five hundred nodes converge, and steady traffic per node does not grow with N', (t) => {
+  const { took, steady } = convergenceAndCost(t, 500, 'objects')
+  t.true(took <= 60_000)
+  t.true(steady < 200)
+})
+
+test('a node hearing it is suspected refutes with a higher incarnation', (t) => {
+  const self: MemberRecord = { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 4 }
+  const m = new Membership({ self, seeds: [], rng: createRng(1) })
+  m.start(0)
+  m.handle('other', { type: 'ping', seq: 1, updates: [{ type: 'suspect', id: 'self', incarnation: 4, from: 'other' }] }, 10)
+  t.is(m.incarnation, 5)
+  // The refutation travels on the next message to anyone.
+  const out: MembershipOutput[] = m.handle('other', { type: 'ping', seq: 2, updates: [] }, 20)
+  const ack = out.find((o) => o.type === 'send' && o.message.type === 'ack')
+  t.truthy(ack)
+  const updates = ack?.type === 'send' && ack.message.type === 'ack' ? ack.message.updates : []
+  t.true(updates.some((u) => u.type === 'alive' && u.member.id === 'self' && u.member.incarnation === 5))
+})
+
+test('an old suspicion or a stale alive changes nothing', (t) => {
+  const m = new Membership({ self: { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 0 }, seeds: [], rng: createRng(2) })
+  m.start(0)
+  const peer: MemberRecord = { id: 'p', name: 'p', addresses: [], meta: {}, incarnation: 3 }
+  m.handle('p', { type: 'spread', updates: [{ type: 'alive', member: peer }] }, 1)
+  m.handle('x', { type: 'spread', updates: [{ type: 'suspect', id: 'p', incarnation: 2, from: 'x' }, { type: 'dead', id: 'p', incarnation: 1, from: 'x' }] }, 2)
+  t.is(m.member('p')?.state, 'alive')
+  m.handle('x', { type: 'spread', updates: [{ type: 'dead', id: 'p', incarnation: 3, from: 'x' }, { type: 'alive', member: { ...peer, name: 'stale' } }] }, 3)
+  t.is(m.member('p')?.state, 'dead')
+  t.is(m.member('p')?.member.name, 'p')
+  m.handle('p', { type: 'spread', updates: [{ type: 'alive', member: { ...peer, incarnation: 4 } }] }, 4)
+  t.is(m.member('p')?.state, 'alive')
+})
+
+test('a member declared dead is forgotten after the retention period', (t) => {
+  const m = new Membership({ self: { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 0 }, seeds: [], rng: createRng(3), config: { deadRetention: 60_000 } })
+  m.start(0)
+  m.handle('p', { type: 'spread', updates: [{ type: 'alive', member: { id: 'p', name: 'p', addresses: [], meta: {}, incarnation: 0 } }] }, 1)
+  m.handle('x', { type: 'spread', updates: [{ type: 'dead', id: 'p', incarnation: 0, from: 'x' }] }, 2)
+  const events: MembershipOutput[] = []
+  for (let now = 0; now <= 70_000; now += 1000) events.push(...m.tick(now))
+  t.is(m.member('p'), undefined)
+  t.true(events.some((o) => o.type === 'member' && o.change === 'forgotten' && o.member.id === 'p'))
+})
+
+test('the detection bound grows with N and with the suspicion settings', (t) => {
+  t.is(detectionBound(5), 9000 + 24_000 + 800)
+  t.true(detectionBound(100) > detectionBound(10))
+  t.true(detectionBound(5, { suspicionMaxMult: 2 }) < detectionBound(5))
+})
