@@ -10,5 +10,5 @@ export default {
   // CA bucketed disk I/O sizes like times, llquantize(10, 3, 11, 100): block I/O is rarely
   // under 1 KB, and two significant digits above it are what a heatmap shows.
   bucketing: { size: { kind: 'llquantize', base: 10, low: 3, high: 11, nsteps: 100 } },
-  description: 'Completed physical disk I/O operations; latency runs from issue to completion, size is the transfer in bytes, and execname is the process that issued the I/O (when known).'
+  description: 'Completed physical disk reads and writes; latency runs from issue to completion, size is the transfer in bytes, and execname is the task that issued the I/O (a kernel thread such as kworker for writeback).'
 } as const satisfies MetricDescription

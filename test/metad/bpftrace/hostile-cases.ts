@@ -1,0 +1,38 @@
+/**
+ * Hostile predicate constants (shared by injection.test.ts, which checks the generated text,
+ * and accept.test.ts, which has bpftrace load them): quotes, backslashes, newlines, braces,
+ * `system(`, a statement that closes the probe and opens another, very long strings, NUL,
+ * non-ASCII, emoji, a lone surrogate, bpftrace's own syntax ($1, @maps, args->, comments,
+ * #include) and the generator's internal argument marks (\u0001name\u0002).
+ */
+export const HOSTILE_STRINGS: readonly string[] = [
+  'a"b',
+  'a\\b',
+  'a\nb',
+  'a\r\n\tb',
+  '{}',
+  'x) || (1',
+  'system("id")',
+  '"; system("id"); "',
+  '}; BEGIN { system("id") }',
+  'x'.repeat(1024),
+  'a\u0000b',
+  '\u0000',
+  'é',
+  'ééééééé',
+  '🔥🔥🔥',
+  '\ud800',
+  '$1',
+  '%s%n',
+  '/*',
+  '*/ //',
+  '#include <x>',
+  '\\x41',
+  '\\',
+  '"',
+  '',
+  'args->id',
+  '\u0001id\u0002',
+  '@s0[0]=1;',
+  '\u007f\u0080\u00ff'
+]
