@@ -31,6 +31,8 @@
 export type KeyDecoding =
   | 'string'
   | 'decimal'
+  /** A CPU number, printed as procfs names CPUs (`cpu3`), so both backends agree on keys. */
+  | 'cpu'
   | 'syscall'
   | 'cgroup'
   | 'blockdev'

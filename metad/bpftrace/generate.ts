@@ -164,7 +164,8 @@ function keyDecoding (source: FieldSource): KeyDecoding {
   const kind = 'at' in source ? source.at.kind : 'gathered' in source ? source.gathered : 'number'
   switch (kind) {
     case 'comm': return 'string'
-    case 'pid': case 'port': case 'cpu': return 'decimal'
+    case 'pid': case 'port': return 'decimal'
+    case 'cpu': return 'cpu'
     case 'syscall': return 'syscall'
     case 'cgroup': return 'cgroup'
     case 'blockdev': return 'blockdev'

@@ -38,6 +38,8 @@ export function keyDecoder (decoding: KeyDecoding, tables: KeyTables): KeyDecode
       return (e) => e
     case 'decimal':
       return (e) => SIGNED.test(e) ? e : undefined
+    case 'cpu':
+      return (e) => UNSIGNED.test(e) ? `cpu${e}` : undefined
     case 'syscall':
       // Signed: raw_syscalls:sys_exit reports id -1 when a signal was delivered during the call
       // (seen here on EINTR returns and around sigreturn); still an event, named syscall_-1.

@@ -166,7 +166,7 @@ test('every kind of discrete field has its key decoding', (t) => {
   t.is(key('syscall.syscalls', 'pid'), 'decimal')
   t.is(key('syscall.syscalls', 'cgroup'), 'cgroup')
   t.is(key('tcp.connects', 'rport'), 'decimal')
-  t.is(key('cpu.runqueue_latency', 'cpu'), 'decimal')
+  t.is(key('cpu.runqueue_latency', 'cpu'), 'cpu')
   t.is(key('disk.physio_ops', 'disk'), 'blockdev')
   t.is(key('cpu.thread_executions', 'leavereason'), 'enum:leavereason')
   t.is(key('disk.physio_ops', 'execname'), 'string')

@@ -157,6 +157,9 @@ test('key decodings turn printed elements into field values, and refuse elements
   t.is(syscall('999'), 'syscall_999')
   t.is(syscall('-1'), 'syscall_-1')
   t.is(syscall('open'), undefined)
+  const cpu = keyDecoder('cpu', tables)!
+  t.is(cpu('3'), 'cpu3')
+  t.is(cpu('-1'), undefined)
   const decimal = keyDecoder('decimal', tables)!
   t.is(decimal('1234'), '1234')
   t.is(decimal('12a'), undefined)
