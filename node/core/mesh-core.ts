@@ -286,20 +286,8 @@ export class MeshCore {
       this.#dropped.fromSelf++
       return []
     }
-    let message: PeerMessage
-    if (raw instanceof Uint8Array) {
-      try {
-        message = decodePeerMessage(raw)
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err
-        this.#dropped.malformed++
-        this.#lastError = err.message
-        return []
-      }
-    } else {
-      message = raw
-    }
-    this.#received[message.type] = (this.#received[message.type] ?? 0) + 1
+    const message = this.#accept(raw, decodePeerMessage)
+    if (message === undefined) return []
     switch (message.type) {
       case 'ping':
       case 'ping-req':
@@ -327,21 +315,31 @@ export class MeshCore {
       this.#dropped.unknownTopic++
       return []
     }
-    let message: TopicMessage
+    const message = this.#accept(raw, decodeTopicMessage)
+    if (message === undefined) return []
+    return this.#definitions.gossip(from, message, now)
+  }
+
+  /**
+   * Decodes bytes from a peer (objects come from the simulator and are trusted) and counts the
+   * message by type; undefined for a malformed one, which is dropped and counted, never thrown.
+   */
+  #accept<M extends { readonly type: string }> (raw: M | Uint8Array, decode: (bytes: Uint8Array) => M): M | undefined {
+    let message: M
     if (raw instanceof Uint8Array) {
       try {
-        message = decodeTopicMessage(raw)
+        message = decode(raw)
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err
         this.#dropped.malformed++
         this.#lastError = err.message
-        return []
+        return undefined
       }
     } else {
       message = raw
     }
     this.#received[message.type] = (this.#received[message.type] ?? 0) + 1
-    return this.#definitions.gossip(from, message, now)
+    return message
   }
 
   /** Passes membership outputs through, and tells the replica about members that joined. */
