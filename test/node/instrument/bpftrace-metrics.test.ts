@@ -13,7 +13,7 @@
  * saying "eBPF unavailable: <probe detail>". Serial: each starts bpftrace on a 2-core machine.
  */
 import test, { type ExecutionContext } from 'ava'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -25,70 +25,9 @@ import {
 import { createBpftraceBackend, liveChildPids, type BpftraceBackend } from '../../../node/instrument/bpftrace/index.js'
 import type { Measurement } from '../../../node/instrument/index.js'
 import { backendContract } from './contract.js'
-
-const probed = await createBpftraceBackend({ log: () => {} }).probe()
-const ebpf = (title: string, fn: (t: ExecutionContext) => Promise<void>): void => {
-  if (probed.available) test.serial(title, fn)
-  else test.skip(`${title} (eBPF unavailable: ${probed.detail})`, fn)
-}
+import { ebpf, gather, keyTotals, probed, sleep, workload } from './bpftrace-harness.js'
 
 const metricOf = (name: string): Metric => catalog.metrics.get(name)!
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
-// ---- workloads --------------------------------------------------------------------------------
-
-interface Workload {
-  readonly child: ChildProcess
-  readonly pid: number
-  /** Starts the work; resolves when the child printed "done". */
-  go: () => Promise<void>
-  kill: () => void
-}
-
-/** A Node child that waits for "go" on stdin, runs `body` (CommonJS, may await), says "done" and exits. */
-async function workload (body: string): Promise<Workload> {
-  const code = `const fs = require('node:fs'); const net = require('node:net'); const cp = require('node:child_process');
-process.stdin.once('data', async () => { ${body}; process.stdout.write('done\\n'); process.exit(0) }); process.stdout.write('waiting\\n')`
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
-  const seen = async (word: string): Promise<void> => {
-    for (let i = 0; i < 600 && !out.includes(word); i++) {
-      if (child.exitCode !== null) throw new Error(`the workload exited before saying "${word}"`)
-      await sleep(50)
-    }
-    if (!out.includes(word)) throw new Error(`the workload did not say "${word}" within 30 s`)
-  }
-  await seen('waiting')
-  return {
-    child,
-    pid: child.pid!,
-    go: async () => { child.stdin!.write('go\n'); await seen('done') },
-    kill: () => { child.kill('SIGKILL') }
-  }
-}
-
-/** Collects `m` every 250 ms until `enough(values)` or `ms` have passed. */
-async function gather (m: Measurement, ms: number, enough: (v: readonly Value[]) => boolean = () => false): Promise<Value[]> {
-  const values: Value[] = []
-  const until = performance.now() + ms
-  while (performance.now() < until) {
-    await sleep(250)
-    values.push(m.collect())
-    if (enough(values)) break
-  }
-  return values
-}
-
-function keyTotals (values: readonly Value[]): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const v of values) {
-    if (v.type === 'decomposition') for (const [k, n] of v.keys) out.set(k, (out.get(k) ?? 0) + n)
-    if (v.type === 'decomposed-distribution') for (const [k, d] of v.keys) out.set(k, (out.get(k) ?? 0) + d.total)
-  }
-  return out
-}
-
 /** Counts per bucket [lo, hi] over distribution values (all keys). */
 function buckets (values: readonly Value[]): Array<{ lo: number, hi: number, n: number }> {
   const out: Array<{ lo: number, hi: number, n: number }> = []

@@ -15,13 +15,13 @@
  * LLVM compile each) on a 2-core machine.
  */
 import test, { type ExecutionContext } from 'ava'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import {
   catalog, LATENCY_BUCKETING, parseInstrumentation, parsePredicate, valueTotal,
   type BpftraceProgram, type BpftraceTarget, type Decomposition, type Predicate, type SlotLayout, type Value
 } from '../../../metad/index.js'
-import { createInstrumenter, type Measurement } from '../../../node/instrument/index.js'
+import { createInstrumenter } from '../../../node/instrument/index.js'
+import { ebpf, gather, keyTotals, probed, sleep, workload } from './bpftrace-harness.js'
 import {
   createBpftraceBackend, liveChildPids, stopAll,
   type BpftraceBackend, type BpftraceInit
@@ -111,67 +111,6 @@ function standInBackend (init: BpftraceInit = {}, logs: string[] = []): Bpftrace
     log: (m) => { logs.push(m) },
     ...init
   })
-}
-
-// ---- skipping only without eBPF ---------------------------------------------------------------
-
-const probed = await createBpftraceBackend({ log: () => {} }).probe()
-const ebpf = (title: string, fn: (t: ExecutionContext) => Promise<void>): void => {
-  if (probed.available) test.serial(title, fn)
-  else test.skip(`${title} (eBPF unavailable: ${probed.detail})`, fn)
-}
-
-// ---- workloads --------------------------------------------------------------------------------
-
-/** A child that waits for "go" on stdin, runs `body` (JavaScript), prints "done" and exits. */
-interface Workload {
-  readonly child: ChildProcess
-  readonly pid: number
-  /** Starts the work; resolves when the child printed "done". */
-  go: () => Promise<void>
-  kill: () => void
-}
-
-async function workload (body: string): Promise<Workload> {
-  const code = `const fs = require('node:fs'); process.stdin.once('data', async () => { ${body}; process.stdout.write('done\\n'); process.exit(0) }); process.stdout.write('waiting\\n')`
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] })
-  let out = ''
-  const seen = (word: string): Promise<void> => new Promise((resolve, reject) => {
-    const check = (): void => { if (out.includes(word)) resolve() }
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); check() })
-    child.once('exit', () => { if (!out.includes(word)) reject(new Error(`workload exited before "${word}"`)) })
-    check()
-  })
-  await seen('waiting')
-  return {
-    child,
-    pid: child.pid!,
-    go: async () => { child.stdin!.write('go\n'); await seen('done') },
-    kill: () => { child.kill('SIGKILL') }
-  }
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
-/** Collects `m` every 250 ms until `enough(total)` or `ms` pass; returns the merged keys and total. */
-async function gather (m: Measurement, ms: number, enough: (v: Value[]) => boolean = () => false): Promise<Value[]> {
-  const values: Value[] = []
-  const until = performance.now() + ms
-  while (performance.now() < until) {
-    await sleep(250)
-    values.push(m.collect())
-    if (enough(values)) break
-  }
-  return values
-}
-
-function keyTotals (values: readonly Value[]): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const v of values) {
-    if (v.type === 'decomposition') for (const [k, n] of v.keys) out.set(k, (out.get(k) ?? 0) + n)
-    if (v.type === 'decomposed-distribution') for (const [k, d] of v.keys) out.set(k, (out.get(k) ?? 0) + d.total)
-  }
-  return out
 }
 
 const total = (values: readonly Value[]): number => values.reduce((s, v) => s + valueTotal(v), 0)
