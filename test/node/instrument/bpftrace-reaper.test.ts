@@ -9,20 +9,15 @@
  * Needs eBPF; where the probe says it is unavailable the tests are registered as skipped with
  * "eBPF unavailable: <probe detail>".
  */
-import test, { type ExecutionContext } from 'ava'
+import type { ExecutionContext } from 'ava'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createBpftraceBackend } from '../../../node/instrument/bpftrace/index.js'
+import { ebpf } from './bpftrace-harness.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-const probed = await createBpftraceBackend({ log: () => {} }).probe()
-const ebpf = (title: string, fn: (t: ExecutionContext) => Promise<void>): void => {
-  if (probed.available) test.serial(title, fn)
-  else test.skip(`${title} (eBPF unavailable: ${probed.detail})`, fn)
-}
 
 /** The pretend daemon: instruments syscall.syscalls (scalar) with a one-slot script, then `end`. */
 function daemonSource (end: 'sigterm' | 'exit' | 'wait'): string {
