@@ -3,55 +3,84 @@
  * factories, start it, stop it on SIGINT/SIGTERM. Everything else is testable without a process.
  */
 import './shim.js'
-import { parseArgs } from 'node:util'
-import { hostname } from 'node:os'
-import { createNode } from './daemon.js'
-import { parseHostPort } from './config.js'
+import { readFileSync } from 'node:fs'
+import { homedir, hostname } from 'node:os'
+import { join } from 'node:path'
+import { createNode, DEFAULT_STOP_BUDGET_MS } from './daemon.js'
+import { ConfigError, resolveStartConfig, startOptionsHelp } from './config.js'
+import { generateNetworkKey, networkKeyFingerprint, writeNetworkKey } from './mesh/index.js'
 
 const USAGE = `usage: heatmesh <command> [options]
 
 commands:
-  start               run a node (with no peers: a mesh of one)
+  start               run a node (with no bootstrap peers: a mesh of one)
+  keygen FILE         write a new network key to FILE (refuses to overwrite)
+  help                this text
 
-options for start:
-  --http HOST:PORT    where the HTTP API listens (default 127.0.0.1:7070; port 0 picks a free one)
-  --name NAME         this node's name (default: the hostname)
-  -h, --help          this text
+options for start (flags win over the environment, the environment over the config file):
+${startOptionsHelp()}
 `
 
 async function main (argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      http: { type: 'string', default: process.env.HEATMESH_HTTP ?? '127.0.0.1:7070' },
-      name: { type: 'string', default: process.env.HEATMESH_NAME ?? hostname() },
-      help: { type: 'boolean', short: 'h', default: false }
-    }
-  })
-  const command = positionals[0]
-  if (values.help === true || command === undefined) {
+  const [command, ...rest] = argv
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(USAGE)
-    return command === undefined && values.help !== true ? 2 : 0
+    return command === undefined ? 2 : 0
+  }
+  if (command === 'keygen') {
+    if (rest.length !== 1) {
+      process.stderr.write(`heatmesh: keygen takes one argument, the key file\n${USAGE}`)
+      return 2
+    }
+    const key = generateNetworkKey()
+    await writeNetworkKey(rest[0]!, key)
+    process.stdout.write(`heatmesh: network key ${rest[0]!} (fingerprint ${networkKeyFingerprint(key)})\n`)
+    return 0
   }
   if (command !== 'start') {
     process.stderr.write(`heatmesh: unknown command ${JSON.stringify(command)}\n${USAGE}`)
     return 2
   }
-  const node = createNode({ http: parseHostPort(values.http as string), name: values.name as string })
-  const { url } = await node.start()
-  process.stdout.write(`heatmesh: node ${values.name as string} http ${url}\n`)
-  await new Promise<void>((resolve) => {
-    const stop = (): void => { resolve() }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+  const config = resolveStartConfig({
+    argv: rest,
+    env: process.env,
+    readFile: (path) => readFileSync(path, 'utf8'),
+    defaults: { dataDir: join(homedir(), '.heatmesh'), name: hostname() }
   })
-  await node.stop()
+  const node = createNode({
+    http: config.http,
+    name: config.name,
+    dataDir: config.dataDir,
+    listen: config.listen,
+    bootstrap: config.bootstrap,
+    key: config.key
+  })
+  // A signal during start stops the node as soon as it has started.
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => { resolve('SIGINT') })
+    process.once('SIGTERM', () => { resolve('SIGTERM') })
+  })
+  const started = await node.start()
+  if (started.keyCreated) process.stdout.write(`heatmesh: created network key ${started.keyFile} (fingerprint ${started.keyFingerprint}); give it to every node of this mesh\n`)
+  process.stdout.write(`heatmesh: node ${config.name} peer ${started.peerId} data ${config.dataDir}\n`)
+  process.stdout.write(`heatmesh: http ${started.url}\n`)
+  for (const address of started.addresses) process.stdout.write(`heatmesh: listening ${address}\n`)
+  process.stdout.write('heatmesh: ready\n')
+  const signal = await signalled
+  // A second signal, or a stop that overruns its budget, ends the process at once.
+  const force = (): void => { process.stderr.write('heatmesh: stop forced\n'); process.exit(1) }
+  process.once('SIGINT', force)
+  process.once('SIGTERM', force)
+  setTimeout(force, DEFAULT_STOP_BUDGET_MS + 2000).unref()
+  process.stdout.write(`heatmesh: ${signal}: stopping\n`)
+  await node.stop(DEFAULT_STOP_BUDGET_MS)
   process.stdout.write('heatmesh: stopped\n')
   return 0
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (err: unknown) => {
-  process.stderr.write(`heatmesh: ${err instanceof Error ? err.message : String(err)}\n`)
-  process.exitCode = 1
+// libp2p can leave handles behind after its stop: once main is done, the process ends.
+main(process.argv.slice(2)).then((code) => { process.exit(code) }, (err: unknown) => {
+  const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err)
+  process.stderr.write(`heatmesh: ${message}\n`)
+  process.exit(1)
 })

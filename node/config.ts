@@ -79,7 +79,8 @@ export function resolveStartConfig (sources: ConfigSources): StartConfig {
   } catch (err) {
     throw new ConfigError((err as Error).message)
   }
-  const configPath = (flags.config as string | undefined) ?? sources.env.HEATMESH_CONFIG
+  const envConfig = sources.env.HEATMESH_CONFIG
+  const configPath = (flags.config as string | undefined) ?? (envConfig === '' ? undefined : envConfig)
   const file = configPath === undefined ? {} : readConfigFile(configPath, sources.readFile)
 
   const raw = (o: OptionSpec): { value: unknown, from: string } | undefined => {

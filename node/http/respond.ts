@@ -45,10 +45,21 @@ export function sendJson (res: ServerResponse, status: number, body: unknown, he
   res.end(text)
 }
 
+/** An error with its own HTTP status (413 body too large, 415 media type), outside CA's code mapping. */
+export class HttpStatusError extends HeatmeshError {
+  readonly status: number
+  constructor (status: number, message: string) {
+    super('ECA_INVAL', message)
+    this.name = 'HttpStatusError'
+    this.status = status
+  }
+}
+
 /** Writes `{error: {code, message}}` with the status the code maps to; anything unexpected is a 500. */
 export function sendError (res: ServerResponse, err: unknown): void {
   if (err instanceof HeatmeshError) {
-    sendJson(res, statusForCode(err.code), { error: { code: err.code, message: err.message } })
+    const status = err instanceof HttpStatusError ? err.status : statusForCode(err.code)
+    sendJson(res, status, { error: { code: err.code, message: err.message } })
     return
   }
   const message = err instanceof Error ? err.message : String(err)

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { HeatmeshError } from '../../metad/index.js'
+import { checkApiVersion } from './body.js'
 import { CORS_HEADERS, sendError } from './respond.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
@@ -42,6 +43,7 @@ export class Router {
         res.end()
         return
       }
+      checkApiVersion(req)
       const parts = url.pathname.split('/').filter(Boolean)
       let pathMatched = false
       for (const route of this.#routes) {

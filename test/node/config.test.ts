@@ -24,6 +24,10 @@ test('with nothing given, a node is a mesh of one on loopback', (t) => {
   })
 })
 
+test('an empty HEATMESH_CONFIG means no config file, as an empty variable does for every option', (t) => {
+  t.is(resolveStartConfig(sources({ env: { HEATMESH_CONFIG: '', HEATMESH_NAME: '' } })).name, 'host1')
+})
+
 test('flags win over the environment, which wins over the config file', (t) => {
   const files: Record<string, string> = { '/etc/hm.json': JSON.stringify({ name: 'from-file', http: '127.0.0.2:9000', 'data-dir': '/file' }) }
   const c = resolveStartConfig(sources({
