@@ -11,14 +11,12 @@
 export type {
   Backend, BackendStatus, Measurement, MeasurementSpec, MeasurementState, MetricImplementation
 } from './backend.js'
-export {
-  createInstrumenter, createValueAccumulator, valueLayout, zeroValueOf, valueFitsLayout, valueUnderKey,
-  DEFAULT_INSTRUMENT_TIMEOUT_MS, DEFAULT_PROBE_TIMEOUT_MS
-} from './instrumenter.js'
+export { createInstrumenter, DEFAULT_INSTRUMENT_TIMEOUT_MS, DEFAULT_PROBE_TIMEOUT_MS } from './instrumenter.js'
 export type {
-  Instrumenter, InstrumenterComponents, InstrumenterInit, InstrumentationState, InstrumentationStatus,
-  FieldRecord, ValueAccumulator, ValueLayout
+  Instrumenter, InstrumenterComponents, InstrumenterInit, InstrumentationState, InstrumentationStatus
 } from './instrumenter.js'
+export { createValueAccumulator, valueLayout, zeroValueOf, valueFitsLayout, valueUnderKey } from './value-layout.js'
+export type { FieldRecord, ValueAccumulator, ValueLayout } from './value-layout.js'
 export { createProcfsBackend, PROCFS_COST } from './procfs/index.js'
 export type { ProcfsInit } from './procfs/index.js'
 export { createProcessBackend, PROCESS_COST } from './process/index.js'

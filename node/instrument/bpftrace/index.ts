@@ -21,7 +21,7 @@ import {
   bpftraceEnumNames, bpftraceImplementations, generateBpftraceProgram, HeatmeshError, predicateFields, syscallName
 } from '../../../metad/index.js'
 import type { Backend, BackendStatus, Measurement, MeasurementSpec, MetricImplementation } from '../backend.js'
-import { valueLayout, zeroValueOf } from '../instrumenter.js'
+import { valueLayout, zeroValueOf } from '../value-layout.js'
 import { createBlockDevices } from './blockdevs.js'
 import { createCgroupPaths } from './cgroups.js'
 import { MAX_LINE_BYTES } from './lines.js'

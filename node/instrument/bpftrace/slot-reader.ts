@@ -14,7 +14,7 @@ import {
   HeatmeshError, describeBucketing, quantizer, sameBucketing,
   type Predicate, type Quantizer, type Value
 } from '../../../metad/index.js'
-import { createValueAccumulator, type FieldRecord, type ValueLayout } from '../instrumenter.js'
+import { createValueAccumulator, type FieldRecord, type ValueLayout } from '../value-layout.js'
 import { keyDecoder, type KeyDecoder, type KeyTables } from './keys.js'
 import type { SlotLayout } from './program.js'
 

@@ -34,7 +34,7 @@
  */
 import { HeatmeshError, type Value } from '../../../metad/index.js'
 import type { MeasurementState } from '../backend.js'
-import type { ValueLayout } from '../instrumenter.js'
+import type { ValueLayout } from '../value-layout.js'
 import { spawnBpftrace, type BpftraceChild, type ChildExit } from './child.js'
 import type { OutputEvent } from './output.js'
 import type { BpftraceTarget, ProgramGenerator, SlotLayout } from './program.js'

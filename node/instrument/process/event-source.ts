@@ -3,7 +3,7 @@
  * events one by one (HTTP requests served, event-loop samples, GC pauses), each as a record of
  * field values, to whoever started it.
  */
-import type { FieldRecord } from '../instrumenter.js'
+import type { FieldRecord } from '../value-layout.js'
 
 /** Receives a source's events. */
 export interface EventSink {

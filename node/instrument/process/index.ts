@@ -7,7 +7,7 @@
  */
 import { HeatmeshError } from '../../../metad/index.js'
 import type { Backend, Measurement, MeasurementSpec, MeasurementState } from '../backend.js'
-import { createValueAccumulator, valueLayout, zeroValueOf } from '../instrumenter.js'
+import { createValueAccumulator, valueLayout, zeroValueOf } from '../value-layout.js'
 import type { EventSource } from './event-source.js'
 import { eventLoopSource, DEFAULT_EVENT_LOOP_RESOLUTION_MS } from './eventloop.js'
 import { gcSource } from './gc.js'

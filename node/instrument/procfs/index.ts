@@ -14,7 +14,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { HeatmeshError, predicateFields } from '../../../metad/index.js'
 import type { Backend, BackendStatus, Measurement, MeasurementSpec, MeasurementState } from '../backend.js'
-import { createValueAccumulator, valueLayout, zeroValueOf } from '../instrumenter.js'
+import { createValueAccumulator, valueLayout, zeroValueOf } from '../value-layout.js'
 import { PROCFS_SOURCES, type ProcfsFiles, type ProcfsSource } from './sources.js'
 
 /** Relative cost of a procfs measurement (see Backend.cost): the cheapest. */

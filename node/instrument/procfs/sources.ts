@@ -11,7 +11,7 @@
  *
  * Sources read through a ProcfsFiles, so they know nothing of where the tree is mounted.
  */
-import type { FieldRecord } from '../instrumenter.js'
+import type { FieldRecord } from '../value-layout.js'
 import { CPU_MODES, cpuIntervals, parseProcStat, type CpuTimes } from './stat.js'
 import { MEMTYPES, memoryUsage, parseMeminfo } from './meminfo.js'
 import { PRESSURE_RESOURCES, PRESSURE_WINDOWS, parsePressure, type Pressure, type PressureResource } from './pressure.js'

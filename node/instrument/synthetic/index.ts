@@ -11,7 +11,7 @@
 import { hostname as osHostname } from 'node:os'
 import { HeatmeshError } from '../../../metad/index.js'
 import type { Backend, Measurement, MeasurementSpec } from '../backend.js'
-import { createValueAccumulator, valueLayout, zeroValueOf } from '../instrumenter.js'
+import { createValueAccumulator, valueLayout, zeroValueOf } from '../value-layout.js'
 import { DEFAULT_SYNTHETIC_PROFILE, parseSyntheticProfile, syntheticWorkload, type SyntheticProfile } from './workload.js'
 
 /** Relative cost of a synthetic measurement (see Backend.cost). */
