@@ -4,8 +4,9 @@
  * `dtrace_aggregate_lquantize` (the kernel's bucket choice) and of node-libdtrace's
  * `ranges_llquantize` / `ranges_lquantize` (the [lo, hi] labels CA's JSON carried).
  */
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import fc from 'fast-check'
+import { holds } from './property.js'
 import {
   bucketCount, bucketIndex, bucketRange, describeBucketing, INT64_MAX_NUMBER, INT64_MIN_NUMBER, LATENCY_BUCKETING,
   MAX_BUCKETS, parseBucketing, quantizer, sameBucketing, type Bucketing
@@ -87,10 +88,6 @@ function libdtraceLRanges (b: Lq): Array<[bigint, bigint]> {
 }
 
 /** Asserts a fast-check property, with fast-check's counterexample report as the message. */
-function holds<T> (t: ExecutionContext, property: fc.IProperty<T>, params?: fc.Parameters<T>): void {
-  const result = fc.check(property, params)
-  t.false(result.failed, fc.defaultReportMessage(result))
-}
 
 const ll = (base: number, low: number, high: number, nsteps: number): Bucketing => parseBucketing({ kind: 'llquantize', base, low, high, nsteps })
 const lq = (low: number, high: number, step: number): Bucketing => parseBucketing({ kind: 'lquantize', low, high, step })

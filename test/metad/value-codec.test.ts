@@ -1,15 +1,12 @@
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import fc from 'fast-check'
+import { holds } from './property.js'
 import { distributionOf, DistributionBuilder, type Distribution } from '../../metad/distribution.js'
 import { DecodeError, InvalidFieldError } from '../../metad/errors.js'
 import { bucketCount, LATENCY_BUCKETING, parseBucketing, quantizer, sameBucketing, type Bucketing } from '../../metad/quantize.js'
 import { decodeValue, encodeValue, WIRE_VERSION } from '../../metad/value-codec.js'
 import { limitValue, OTHER_KEY, valuesEqual, type Value } from '../../metad/value.js'
 
-function holds<T> (t: ExecutionContext, property: fc.IProperty<T>, params?: fc.Parameters<T>): void {
-  const result = fc.check(property, params)
-  t.false(result.failed, fc.defaultReportMessage(result))
-}
 
 const L = LATENCY_BUCKETING
 const LQ = parseBucketing({ kind: 'lquantize', low: -100, high: 1000, step: 10 })

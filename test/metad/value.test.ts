@@ -1,5 +1,6 @@
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import fc from 'fast-check'
+import { holds } from './property.js'
 import { distributionOf, distributionToCa, DistributionBuilder, type Distribution } from '../../metad/distribution.js'
 import { HeatmeshError, InvalidFieldError } from '../../metad/errors.js'
 import { LATENCY_BUCKETING, parseBucketing, quantizer, type Bucketing } from '../../metad/quantize.js'
@@ -8,10 +9,6 @@ import {
   type Value, type ValueShape
 } from '../../metad/value.js'
 
-function holds<T> (t: ExecutionContext, property: fc.IProperty<T>, params?: fc.Parameters<T>): void {
-  const result = fc.check(property, params)
-  t.false(result.failed, fc.defaultReportMessage(result))
-}
 
 const L = LATENCY_BUCKETING
 const LQ = parseBucketing({ kind: 'lquantize', low: 0, high: 1000, step: 10 })
