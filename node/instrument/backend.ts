@@ -62,8 +62,13 @@ export type MeasurementState =
 
 /** A running measurement of one instrumentation on this node. */
 export interface Measurement {
-  /** What was measured since the previous call (interval) or now (point). Never throws. */
-  collect: () => Value
+  /**
+   * What was measured since the previous call (interval) or now (point). Never throws.
+   * `second` is the wall-clock second being reported (the instrumenter always passes it):
+   * backends measuring real events ignore it (they report what accumulated), a deterministic
+   * backend reports exactly the seconds up to it, so a timer that fires late stays exact.
+   */
+  collect: (second?: number) => Value
   state: () => MeasurementState
   /** Releases everything; idempotent. */
   stop: () => Promise<void>

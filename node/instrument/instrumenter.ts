@@ -260,13 +260,13 @@ export function createInstrumenter (components: InstrumenterComponents, init: In
     if (m !== undefined) await stopQuietly(m)
   }
 
-  function collectEntry (entry: Entry): Value | undefined {
+  function collectEntry (entry: Entry, second: number): Value | undefined {
     if (entry.status.state === 'excluded by predicate') return entry.zero
     const m = entry.measurement
     if (m === undefined || entry.status.state !== 'running') return undefined
     let v: Value
     try {
-      v = m.collect()
+      v = m.collect(second)
     } catch (err) {
       // The contract says collect() never throws; one that does is retired, not retried.
       setFailed(entry, `backend ${entry.status.backend ?? '?'} failed while collecting: ${messageOf(err)}`, entry.status.backend)
@@ -343,7 +343,7 @@ export function createInstrumenter (components: InstrumenterComponents, init: In
       const out = new Map<string, Value>()
       if (!stopped) {
         for (const entry of entries.values()) {
-          const v = collectEntry(entry)
+          const v = collectEntry(entry, second)
           if (v !== undefined) out.set(entry.id, v)
         }
       }

@@ -2,7 +2,8 @@
  * The synthetic backend: synthetic.ops from a deterministic per-host workload
  * (syntheticWorkload), for tests, demos and the simulator. A measurement reports, at each
  * collect(), the events of the seconds its clock has passed since the previous collect (the
- * clock is injected, so tests and the simulator drive it), filtered by the predicate in user
+ * clock is injected, so tests and the simulator drive it; a second passed to collect() wins over
+ * it), filtered by the predicate in user
  * space. The first collect reports the clock's current second; a collect in a second already
  * reported adds nothing; a jump forward reports every second skipped, up to
  * SYNTHETIC_MAX_CATCH_UP_SECONDS of them. So every second a measurement reports carries exactly
@@ -42,10 +43,10 @@ function createMeasurement (spec: MeasurementSpec, seed: number, hostname: strin
   let stopped = false
   let failure: string | undefined
   return {
-    collect () {
+    collect (second) {
       if (stopped) return zero
       try {
-        const now = clock()
+        const now = second ?? clock()
         if (!Number.isSafeInteger(now)) throw new RangeError(`the clock gave ${now}, not a whole second`)
         const from = last === undefined ? now : Math.max(last + 1, now - SYNTHETIC_MAX_CATCH_UP_SECONDS + 1)
         for (let s = from; s <= now; s++) {

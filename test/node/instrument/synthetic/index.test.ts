@@ -43,6 +43,14 @@ test('each collect reports exactly the workload of the clock\'s second, by key a
   t.true(valuesEqual(m.collect(), truth([1001])))
 })
 
+test('a second passed to collect wins over the clock, so a late timer still reports exactly its second', async (t) => {
+  const m = await measure(() => 5000, ['key', 'latency'])
+  t.true(valuesEqual(m.collect(4000), truth([4000])))
+  // The daemon's timer fired late for 4001 and 4002: each collect still gets its own second.
+  t.true(valuesEqual(m.collect(4001), truth([4001])))
+  t.true(valuesEqual(m.collect(4002), truth([4002])))
+})
+
 test('a collect in a second already reported adds nothing', async (t) => {
   const m = await measure(() => 77, [])
   t.true(valueTotal(m.collect()) > 0)
