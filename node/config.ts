@@ -22,9 +22,17 @@ export interface StartConfig {
   readonly key: string | undefined
   /** This node's name. */
   readonly name: string
+  /** The merge tree's fan-in (children per prefix level); a power of two. */
+  readonly fanIn: number
+  /** Replicas of each instrumentation's root (they hold its history too). */
+  readonly replicas: number
 }
 
-type Kind = 'string' | 'list' | 'hostport' | 'multiaddrs'
+/** The merge tree's defaults (DESIGN.md: fan-in 8..32; two replicas survive two failures). */
+export const DEFAULT_FAN_IN = 16
+export const DEFAULT_REPLICAS = 2
+
+type Kind = 'string' | 'list' | 'hostport' | 'multiaddrs' | 'int'
 
 interface OptionSpec {
   readonly flag: string
@@ -42,6 +50,8 @@ export const START_OPTIONS: readonly OptionSpec[] = [
   { flag: 'http', env: 'HEATMESH_HTTP', kind: 'hostport', arg: 'HOST:PORT', help: 'where the HTTP API listens (default 127.0.0.1:7070; port 0 picks a free one)' },
   { flag: 'key', env: 'HEATMESH_KEY', kind: 'string', arg: 'FILE', help: 'the network key (default <data-dir>/network.key, created when absent)' },
   { flag: 'name', env: 'HEATMESH_NAME', kind: 'string', arg: 'NAME', help: 'this node\'s name (default: the hostname)' },
+  { flag: 'fan-in', env: 'HEATMESH_FAN_IN', kind: 'int', arg: 'K', help: `merge tree fan-in, a power of two from 2 to 64 (default ${DEFAULT_FAN_IN})` },
+  { flag: 'replicas', env: 'HEATMESH_REPLICAS', kind: 'int', arg: 'R', help: `nodes besides each root that hold an instrumentation's history, 0 to 8 (default ${DEFAULT_REPLICAS})` },
   { flag: 'config', env: 'HEATMESH_CONFIG', kind: 'string', arg: 'FILE', help: 'a JSON file with any of these options, keyed by flag name' }
 ]
 
@@ -111,6 +121,13 @@ export function resolveStartConfig (sources: ConfigSources): StartConfig {
       }
     })
   }
+  const int = (flag: string, dflt: number, ok: (n: number) => boolean, what: string): number => {
+    const r = raw(spec(flag))
+    if (r === undefined) return dflt
+    const n = typeof r.value === 'number' ? r.value : typeof r.value === 'string' && /^\d+$/.test(r.value) ? Number(r.value) : NaN
+    if (!Number.isSafeInteger(n) || !ok(n)) throw new ConfigError(`${r.from}: expected ${what}, got ${JSON.stringify(r.value)}`)
+    return n
+  }
   const httpRaw = raw(spec('http'))
   let http = { host: '127.0.0.1', port: 7070 }
   if (httpRaw !== undefined) {
@@ -123,7 +140,9 @@ export function resolveStartConfig (sources: ConfigSources): StartConfig {
     bootstrap: addrs('bootstrap', []),
     http,
     key: str('key'),
-    name: str('name') ?? sources.defaults.name
+    name: str('name') ?? sources.defaults.name,
+    fanIn: int('fan-in', DEFAULT_FAN_IN, (n) => n >= 2 && n <= 64 && (n & (n - 1)) === 0, 'a power of two from 2 to 64'),
+    replicas: int('replicas', DEFAULT_REPLICAS, (n) => n >= 0 && n <= 8, 'an integer from 0 to 8')
   }
 }
 

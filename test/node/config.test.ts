@@ -20,7 +20,9 @@ test('with nothing given, a node is a mesh of one on loopback', (t) => {
     bootstrap: [],
     http: { host: '127.0.0.1', port: 7070 },
     key: undefined,
-    name: 'host1'
+    name: 'host1',
+    fanIn: 16,
+    replicas: 2
   })
 })
 
@@ -70,4 +72,14 @@ test('parseHostPort accepts host:port and [v6]:port and names a bad value', (t) 
   for (const text of ['7070', 'localhost:', ':80', 'a:99999', '1.2.3.4:80x']) {
     t.throws(() => parseHostPort(text), { instanceOf: ConfigError, message: /^--http: expected HOST:PORT/ }, text)
   }
+})
+
+test('the merge tree\'s fan-in and replicas come from flags, the environment or the file, and bad values are named', (t) => {
+  t.is(resolveStartConfig(sources({ argv: ['--fan-in', '4'] })).fanIn, 4)
+  t.is(resolveStartConfig(sources({ env: { HEATMESH_REPLICAS: '0' } })).replicas, 0)
+  t.is(resolveStartConfig(sources({ argv: ['--config', '/f'], readFile: () => JSON.stringify({ 'fan-in': 32, replicas: 3 }) })).fanIn, 32)
+  for (const bad of ['3', '1', '128', 'x', '4.0', '']) {
+    t.throws(() => resolveStartConfig(sources({ argv: ['--fan-in', bad] })), { instanceOf: ConfigError, message: /^--fan-in: expected a power of two from 2 to 64/ }, bad)
+  }
+  t.throws(() => resolveStartConfig(sources({ env: { HEATMESH_REPLICAS: '9' } })), { instanceOf: ConfigError, message: /^\$HEATMESH_REPLICAS: expected an integer from 0 to 8, got "9"/ })
 })
