@@ -49,6 +49,18 @@ for (const folder of ['metad', 'render']) {
   })
 }
 
+// The merge tree's protocol core (node/merge/) is sans-IO like metad/ and render/ (DESIGN.md).
+test('node/merge/ imports no I/O, clock or network module', (t) => {
+  const files = sources('node/merge')
+  t.true(files.length > 0)
+  const bad = files.flatMap((f) => importsOf(f).filter((s) => impure.test(s)).map((s) => `${f}: ${s}`))
+  t.deepEqual(bad, [])
+})
+test('node/merge/ calls neither Date.now nor Math.random', (t) => {
+  const bad = sources('node/merge').filter((f) => /\bDate\.now\(|\bMath\.random\(|new Date\(\)/.test(readFileSync(join(root, f), 'utf8')))
+  t.deepEqual(bad, [])
+})
+
 const allowed: Record<string, string[]> = {
   metad: ['metad'],
   render: ['render', 'metad'],

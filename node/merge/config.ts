@@ -1,0 +1,50 @@
+/**
+ * The merge core's settings and their defaults, one place for each. Times are milliseconds
+ * unless the name says seconds.
+ */
+
+/** Settings of a MergeCore (every field optional in MergeCoreInit.config). */
+export interface MergeConfig {
+  /** Fan-in k of the tree: a power of two. @default 16 */
+  readonly fanIn: number
+  /** Replicas besides the root. @default 2 */
+  readonly replicas: number
+  /** How long after a second ends its local value is expected. @default 50 */
+  readonly collectDelayMs: number
+  /** Forwarding slack per tree level below a node. @default 150 */
+  readonly hopMs: number
+  /** How long contributor sets are kept for exactly-once checks of late partials, seconds. @default 120 */
+  readonly lateWindowSeconds: number
+  /** Cardinality bound: keys kept per decomposition (the rest fold into OTHER_KEY). @default 1000 */
+  readonly maxKeys: number
+  /** How long a query waits for a holder before asking the next. @default 2000 */
+  readonly queryTimeoutMs: number
+  /** Target size of one history chunk, bytes (an upper-bound estimate). @default 262144 */
+  readonly historyChunkBytes: number
+  /** Partials for seconds further ahead of this node's clock are refused, seconds (CA's 10). @default 10 */
+  readonly maxClockSkewSeconds: number
+}
+
+/** The defaults (see MergeConfig). */
+export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
+  fanIn: 16,
+  replicas: 2,
+  collectDelayMs: 50,
+  hopMs: 150,
+  lateWindowSeconds: 120,
+  maxKeys: 1000,
+  queryTimeoutMs: 2000,
+  historyChunkBytes: 256 * 1024,
+  maxClockSkewSeconds: 10
+})
+
+/** `partial` over the defaults, checked (a bad setting is a caller bug: RangeError). */
+export function mergeConfig (partial: Partial<MergeConfig> = {}): MergeConfig {
+  const c: MergeConfig = { ...DEFAULT_MERGE_CONFIG, ...partial }
+  for (const [name, v] of Object.entries(c)) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`merge setting ${name} = ${String(v)} is not a non-negative integer`)
+  }
+  if (c.fanIn < 2 || (c.fanIn & (c.fanIn - 1)) !== 0) throw new RangeError(`fanIn ${c.fanIn} is not a power of two >= 2`)
+  if (c.lateWindowSeconds < 1) throw new RangeError('lateWindowSeconds must be at least 1')
+  return c
+}

@@ -1,0 +1,884 @@
+/**
+ * MergeCore: one node's merge-tree protocol, sans-IO. Every second every node's value for
+ * every instrumentation travels up that instrumentation's tree (tree.ts) and is merged on the
+ * way, exactly once, into the root's point ring, which replicates it to the other holders; any
+ * node can then query a holder for a window.
+ *
+ * THEORY OF OPERATION (all transitions live in this file).
+ * - Assembly. For each (instrumentation, second t) a node gathers its own value (contribute) and
+ *   its children's partials. It forwards one partial for t to its parent as soon as its own
+ *   value has been given (or said absent) and every child of its view has sent, or at the
+ *   deadline end(t) + collectDelayMs + hopMs * estimatedHeight, whichever comes first. A node
+ *   with nothing (it does not run the instrumentation, nor does anyone below) still sends an
+ *   empty partial, so its parent need not wait for the deadline.
+ * - Late pieces. A piece (partial or own value) for t arriving after the node forwarded t is
+ *   forwarded at once as its own `late` partial: nothing already sent is ever sent again.
+ * - Exactly once. Every piece names its contributors. At every node, a piece whose contributors
+ *   meet those already merged for (id, t) is refused whole (duplicate); at holders the ring
+ *   applies the same rule per second (point-ring.ts). Contributors and senders must be members
+ *   of the view (contributors that left within the late window still count).
+ * - The root merges every piece into its ring when it arrives; at the deadline (or when every
+ *   child has sent) it finalizes t: it sends what it merged for t to the replicas (`replica`)
+ *   and emits `store`. Late pieces at the root are merged, replicated and stored at once.
+ * - Holders. A node that becomes a holder asks the other holders for their history; a node
+ *   that stops being the root pushes its late window of points to the new root (the seconds it
+ *   finalized while the others did not know the newcomer yet). History merges per second:
+ *   disjoint coverage adds, otherwise the point with more contributors is kept.
+ * - Queries go to the root, then to each replica in turn on timeout; a holder answers from its
+ *   ring; a node that is not a holder in its own view answers too, marked as such, and that
+ *   answer is used only if no holder answers.
+ * - Tree positions are recomputed lazily: only when the view changed since the last use.
+ *
+ * Call contract (quinn's, like MeshCore):
+ * - memberUp/memberDown/setMembers whenever the membership view changes (self is always a member).
+ * - setInstrumentation/removeInstrumentation when definitions change (re-call to update
+ *   expectedSources); contribute(id, t, value | undefined) once per second per instrumentation.
+ * - handle(from, message, now) for every message from a peer; tick(now) when now >= nextDeadline().
+ * - carry out every output in order; `now` (ms) never goes back (it is clamped if it does).
+ * Peer input never throws: a refused message is dropped and counted by reason (debugState).
+ * Commands throw for caller bugs (unknown id: HeatmeshError ECA_NOENT; a value of the wrong
+ * shape: ECA_INCOMPAT).
+ */
+import { HeatmeshError, limitValue, mergeValueList, zeroValue, type DecodeExpectation, type Value } from '../../metad/index.js'
+import type { PeerId } from '../core/messages.js'
+import { TimerTable } from '../core/timers.js'
+import { mergeConfig, type MergeConfig } from './config.js'
+import { addDelta, EMPTY_DELTA, joinDeltas, newAssembly, type Assembly, type Delta } from './assembly.js'
+import { disjoint, NO_CONTRIBUTORS, union, type ContributorSet } from './contributors.js'
+import {
+  decodeMergeMessage, MAX_MERGE_MESSAGE_BYTES, MAX_POINTS_PER_MESSAGE, MAX_SECOND, MergeDecodeError, pointSizeBound, type HistoryMessage, type InstrumentationId, type MergeMessage, type PartialMessage,
+  type QueryReplyMessage, type ReplicaMessage
+} from './messages.js'
+import { PointRing, type RingConfig, type RingMergeResult, type RingStats, type StoredPoint } from './point-ring.js'
+import { checkSpec, expectationOf, sameStorage, valueFits, type InstrumentationSpec } from './spec.js'
+import {
+  estimatedHeight, hasMemberKey, indexOfMember, instrumentationKey, memberKey, membersOf, withMember, withoutMember, treePosition,
+  type InstrumentationKey, type MemberSet, type TreePosition
+} from './tree.js'
+
+/** An output for the binding to carry out, in order. */
+export type MergeOutput =
+  /** Send `message` to peer `to` (encodeMergeMessage for the wire). */
+  | { readonly type: 'send', readonly to: PeerId, readonly message: MergeMessage }
+  /** Persist `point` of `id` (replacing the stored point of the same slot); restore gives it back. */
+  | { readonly type: 'store', readonly id: InstrumentationId, readonly point: StoredPoint }
+  /** Delete every stored point of `id` (removed, or persist-data turned off). */
+  | { readonly type: 'drop-store', readonly id: InstrumentationId }
+  /** The answer to requestQuery `requestId`, from holder `from` (this node's id when answered locally). */
+  | { readonly type: 'query-result', readonly requestId: number, readonly id: InstrumentationId, readonly points: readonly StoredPoint[], readonly from: PeerId }
+  /** No holder answered requestQuery `requestId`. */
+  | { readonly type: 'query-failed', readonly requestId: number, readonly id: InstrumentationId, readonly reason: string }
+
+/** Why a piece of peer input was refused. */
+export type DropReason =
+  | 'malformed'
+  | 'unknown-instrumentation'
+  | 'not-a-member'
+  | 'duplicate'
+  | 'too-late'
+  | 'too-early'
+  | 'wrong-shape'
+  | 'unsolicited'
+
+/** Construction parameters. */
+export interface MergeCoreInit {
+  /** This node's peer id. */
+  readonly self: PeerId
+  /** The time of construction, ms. */
+  readonly now: number
+  readonly config?: Partial<MergeConfig>
+  /** Points persisted by a previous run (from the store), by instrumentation; loaded at setInstrumentation. */
+  readonly restore?: ReadonlyMap<InstrumentationId, readonly StoredPoint[]>
+  /** The initial view (self is added); a shared MemberSet is adopted as is. @default just self */
+  readonly members?: MemberSet | Iterable<PeerId>
+  /**
+   * A buffer tree computations reuse (overwritten by every recompute, never kept): the cores of
+   * one process, such as the simulator's, can share one. @default the core allocates its own
+   */
+  readonly treeScratch?: Float64Array
+}
+
+/** Activity counters (debugState). */
+export interface MergeCounters {
+  /** Messages received, by type. */
+  readonly received: Record<string, number>
+  /** Pieces (partials, own values) merged into an assembly or a ring. */
+  merged: number
+  /** On-time partials sent to a parent. */
+  forwarded: number
+  /** Late pieces forwarded (inner nodes) or merged (root). */
+  late: number
+  /** Seconds finalized as root. */
+  finalized: number
+  /** Replica messages sent, and merged on arrival. */
+  replicasSent: number
+  replicasMerged: number
+  /** History points merged into the ring (adopted, merged or replaced). */
+  historyMerged: number
+  /** Tree positions computed. */
+  recomputes: number
+  /** Restored points refused (wrong shape, misaligned). */
+  restoreRejected: number
+  /** Peer input refused, by reason. */
+  readonly dropped: Record<DropReason, number>
+  /** Bugs caught at the boundary (the daemon lives on). */
+  internalErrors: number
+}
+
+/** A ring's refusal as a drop reason: a count overflow can only come from a broken or forged value. */
+function dropOf (r: RingMergeResult): 'merged' | DropReason {
+  return r === 'overflow' ? 'malformed' : r
+}
+
+/** The zero of a spec's shape (checkSpec made sure distribution shapes have a bucketing). */
+function zeroOf (spec: InstrumentationSpec): Value {
+  if (spec.bucketing !== undefined) return zeroValue(spec.shape, spec.bucketing)
+  if (spec.shape === 'scalar' || spec.shape === 'decomposition') return zeroValue(spec.shape)
+  throw new RangeError(`a ${spec.shape} instrumentation needs a bucketing`)
+}
+
+interface Instrumentation {
+  readonly id: InstrumentationId
+  spec: InstrumentationSpec
+  readonly key: InstrumentationKey
+  expect: DecodeExpectation
+  /** The zero of its shape (the identity of its merges). */
+  readonly zero: Value
+  ring: PointRing
+  position: TreePosition | undefined
+  positionVersion: number
+  /** Holders and root status last acted on (history pull, handover push). */
+  holders: readonly PeerId[]
+  wasRoot: boolean
+  readonly seconds: Map<number, Assembly>
+  lastFinalized: number | undefined
+}
+
+interface PendingQuery {
+  readonly requestId: number
+  readonly id: InstrumentationId
+  readonly from: number
+  readonly to: number
+  readonly targets: readonly PeerId[]
+  index: number
+  fallback: { readonly points: readonly StoredPoint[], readonly from: PeerId } | undefined
+}
+
+type TimerKind = 'forward' | 'query' | 'sweep'
+
+
+/** The protocol core of one node's merge tree (see the module header for the call contract). */
+export class MergeCore {
+  readonly #self: PeerId
+  readonly #selfKey: number
+  readonly #config: MergeConfig
+  #now: number
+  #view: MemberSet
+  #viewVersion = 0
+  /** Member keys that left the view, and when: their contributions are still accepted in the late window. */
+  readonly #recentlyDown = new Map<number, number>()
+  readonly #instrumentations = new Map<InstrumentationId, Instrumentation>()
+  readonly #timers = new TimerTable<TimerKind>()
+  readonly #queries = new Map<number, PendingQuery>()
+  #nextRequestId = 1
+  readonly #restore: Map<InstrumentationId, readonly StoredPoint[]>
+  readonly #counters: MergeCounters = {
+    received: {}, merged: 0, forwarded: 0, late: 0, finalized: 0, replicasSent: 0, replicasMerged: 0, historyMerged: 0, recomputes: 0,
+    restoreRejected: 0, internalErrors: 0,
+    dropped: { malformed: 0, 'unknown-instrumentation': 0, 'not-a-member': 0, duplicate: 0, 'too-late': 0, 'too-early': 0, 'wrong-shape': 0, unsolicited: 0 }
+  }
+
+  #lastError: string | undefined
+  #scratch: Float64Array
+  readonly #expectOf = (id: InstrumentationId): DecodeExpectation | undefined => this.#instrumentations.get(id)?.expect
+
+  constructor (init: MergeCoreInit) {
+    this.#self = init.self
+    this.#selfKey = memberKey(init.self)
+    this.#config = mergeConfig(init.config)
+    this.#now = init.now
+    this.#view = this.#withSelf(init.members === undefined ? [] : init.members)
+    this.#restore = new Map(init.restore ?? [])
+    this.#scratch = init.treeScratch ?? new Float64Array(0)
+    this.#timers.set('sweep', (Math.floor(init.now / 1000) + 1) * 1000)
+  }
+
+  // ---- membership ----------------------------------------------------------------------------------
+
+  #withSelf (members: MemberSet | Iterable<PeerId>): MemberSet {
+    const set = 'keys' in members && members.keys instanceof Float64Array ? members as MemberSet : membersOf(members as Iterable<PeerId>)
+    return withMember(set, this.#self)
+  }
+
+  /** Member `id` joined the view. */
+  memberUp (id: PeerId, now: number): void {
+    this.#clamp(now)
+    const next = withMember(this.#view, id)
+    if (next === this.#view) return
+    this.#view = next
+    this.#viewVersion++
+    this.#recentlyDown.delete(memberKey(id))
+  }
+
+  /** Member `id` left the view (failed or left); its contributions stay acceptable for the late window. */
+  memberDown (id: PeerId, now: number): void {
+    const t = this.#clamp(now)
+    if (id === this.#self) return
+    const next = withoutMember(this.#view, id)
+    if (next === this.#view) return
+    this.#view = next
+    this.#viewVersion++
+    this.#recentlyDown.set(memberKey(id), t)
+  }
+
+  /**
+   * Replaces the whole view (self is added): for a binding that learns the view in bulk, and for
+   * the simulator, which can share one immutable MemberSet between the cores that agree on it.
+   */
+  setMembers (members: MemberSet | Iterable<PeerId>, now: number): void {
+    const t = this.#clamp(now)
+    const next = this.#withSelf(members)
+    if (next === this.#view) return
+    // Who left: a merge walk over the two sorted key arrays.
+    const a = this.#view.keys
+    const b = next.keys
+    let j = 0
+    for (let i = 0; i < a.length; i++) {
+      const k = a[i]!
+      while (j < b.length && b[j]! < k) this.#recentlyDown.delete(b[j++]!)
+      if (j < b.length && b[j] === k) continue
+      this.#recentlyDown.set(k, t)
+    }
+    for (; j < b.length; j++) this.#recentlyDown.delete(b[j]!)
+    this.#view = next
+    this.#viewVersion++
+  }
+
+  /** The current view. */
+  get members (): MemberSet { return this.#view }
+
+  #isContributor (key: number, now: number): boolean {
+    if (hasMemberKey(this.#view, key)) return true
+    const down = this.#recentlyDown.get(key)
+    return down !== undefined && down >= now - this.#config.lateWindowSeconds * 1000
+  }
+
+  #allContributors (set: ContributorSet, now: number): boolean {
+    for (const k of set) if (!this.#isContributor(k, now)) return false
+    return true
+  }
+
+  // ---- instrumentations ----------------------------------------------------------------------------
+
+  #ringConfig (spec: InstrumentationSpec): RingConfig {
+    return {
+      granularity: spec.granularity,
+      retentionTime: spec.retentionTime,
+      valueScope: spec.valueScope,
+      lateWindowSeconds: this.#config.lateWindowSeconds,
+      maxKeys: this.#config.maxKeys
+    }
+  }
+
+  /**
+   * Starts (or updates) instrumentation `id`. Re-call it to change expectedSources or retention;
+   * a change of shape, bucketing, granularity or scope restarts its history.
+   * @throws RangeError for an invalid spec.
+   */
+  setInstrumentation (id: InstrumentationId, spec: InstrumentationSpec, now: number): MergeOutput[] {
+    const t = this.#clamp(now)
+    checkSpec(spec)
+    const out: MergeOutput[] = []
+    const existing = this.#instrumentations.get(id)
+    if (existing !== undefined) {
+      if (!sameStorage(existing.spec, spec)) {
+        this.#discard(existing, out)
+      } else {
+        if (existing.spec.persistData && !spec.persistData) out.push({ type: 'drop-store', id })
+        if (!existing.spec.persistData && spec.persistData) {
+          for (const point of existing.ring.points(-Infinity, Infinity, true)) out.push({ type: 'store', id, point })
+        }
+        existing.spec = spec
+        existing.ring.reconfigure(this.#ringConfig(spec))
+        return out
+      }
+    }
+    const inst: Instrumentation = {
+      id, spec, key: instrumentationKey(id), expect: expectationOf(spec), zero: zeroOf(spec), ring: new PointRing(this.#ringConfig(spec)),
+      position: undefined, positionVersion: -1, holders: [], wasRoot: false, seconds: new Map(), lastFinalized: undefined
+    }
+    this.#instrumentations.set(id, inst)
+    const restored = this.#restore.get(id)
+    if (restored !== undefined) {
+      this.#restore.delete(id)
+      const nowSecond = Math.floor(t / 1000)
+      for (const p of restored) {
+        const ok = valueFits(spec, p.value) && inst.ring.mergePoint(p, nowSecond) !== 'invalid'
+        if (!ok) this.#counters.restoreRejected++
+      }
+    }
+    this.#transitions(inst, t, out)
+    return out
+  }
+
+  /** Stops instrumentation `id` and forgets its points (drop-store when they were persisted). */
+  removeInstrumentation (id: InstrumentationId, now: number): MergeOutput[] {
+    this.#clamp(now)
+    const inst = this.#instrumentations.get(id)
+    if (inst === undefined) return []
+    const out: MergeOutput[] = []
+    this.#discard(inst, out)
+    this.#instrumentations.delete(id)
+    return out
+  }
+
+  #discard (inst: Instrumentation, out: MergeOutput[]): void {
+    for (const second of inst.seconds.keys()) this.#timers.stop('forward', `${inst.id}\u0000${second}`)
+    inst.seconds.clear()
+    if (inst.spec.persistData) out.push({ type: 'drop-store', id: inst.id })
+  }
+
+  #get (id: InstrumentationId): Instrumentation {
+    const inst = this.#instrumentations.get(id)
+    if (inst === undefined) throw new HeatmeshError('ECA_NOENT', `no instrumentation ${id}`)
+    return inst
+  }
+
+  // ---- tree ----------------------------------------------------------------------------------------
+
+  #positionOf (inst: Instrumentation): TreePosition {
+    if (inst.position === undefined || inst.positionVersion !== this.#viewVersion) {
+      const n = this.#view.ids.length
+      if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.max(n, 2 * this.#scratch.length))
+      inst.position = treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch)
+      inst.positionVersion = this.#viewVersion
+      this.#counters.recomputes++
+    }
+    return inst.position
+  }
+
+  /** This node's place in `id`'s tree (computed if the view changed). */
+  position (id: InstrumentationId): TreePosition {
+    return this.#positionOf(this.#get(id))
+  }
+
+  /**
+   * Acts on holder and root changes since the last call. A holder pulls the history of every
+   * holder it did not know as one (all of them when it just became a holder: the new root or
+   * replica fills its ring; a newcomer among the holders for the others: it may hold seconds it
+   * finalized alone before they knew it). A node that stopped being the root pushes its recent
+   * points to the new root.
+   */
+  #transitions (inst: Instrumentation, now: number, out: MergeOutput[]): void {
+    const pos = this.#positionOf(inst)
+    if (pos.holders === inst.holders) return
+    const isHolder = pos.holders.includes(this.#self)
+    const isRoot = pos.parent === undefined
+    const nowSecond = Math.floor(now / 1000)
+    if (isHolder) {
+      const wasHolder = inst.holders.includes(this.#self)
+      const from = Math.max(0, nowSecond - inst.spec.retentionTime)
+      const to = Math.min(MAX_SECOND, Math.max(from, nowSecond + this.#config.maxClockSkewSeconds + 1))
+      for (const h of pos.holders) {
+        if (h === this.#self || (wasHolder && inst.holders.includes(h))) continue
+        out.push({ type: 'send', to: h, message: { type: 'history-request', id: inst.id, from, to } })
+      }
+    }
+    if (inst.wasRoot && !isRoot) {
+      // Hand over: the new root may not have heard of the seconds this node finalized while the
+      // others still saw it as root. The points carry their contributors, so nothing doubles.
+      const from = nowSecond - this.#config.lateWindowSeconds
+      this.#sendHistory(inst, pos.holders[0]!, inst.ring.points(from, Infinity, true), out)
+      // What the pending seconds merged into the ring travelled with those points.
+      for (const a of inst.seconds.values()) if (!a.forwarded) a.ringed = EMPTY_DELTA
+    }
+    inst.holders = pos.holders
+    inst.wasRoot = isRoot
+  }
+
+  #deadline (inst: Instrumentation, second: number): number {
+    const height = estimatedHeight(this.#positionOf(inst), this.#config.fanIn)
+    return (second + 1) * 1000 + this.#config.collectDelayMs + this.#config.hopMs * height
+  }
+
+  // ---- assembly ------------------------------------------------------------------------------------
+
+  #assembly (inst: Instrumentation, second: number): Assembly {
+    let a = inst.seconds.get(second)
+    if (a === undefined) {
+      a = newAssembly(second)
+      inst.seconds.set(second, a)
+      this.#timers.set('forward', this.#deadline(inst, second), `${inst.id}\u0000${second}`)
+    }
+    return a
+  }
+
+  /**
+   * Merges one piece (contributors non-empty) into assembly `a`, or refuses it. Before the
+   * second is forwarded the piece joins the pending delta (and, at the root, the ring); after,
+   * it travels on at once as a late piece.
+   */
+  #accept (inst: Instrumentation, a: Assembly, contributors: ContributorSet, value: Value, now: number, out: MergeOutput[]): 'merged' | DropReason {
+    if (!disjoint(contributors, a.merged)) return 'duplicate'
+    const pos = this.#positionOf(inst)
+    const nowSecond = Math.floor(now / 1000)
+    const maxKeys = this.#config.maxKeys
+    if (a.forwarded) {
+      if (pos.parent === undefined) {
+        const r = dropOf(inst.ring.merge(a.second, contributors, value, inst.spec.expectedSources, nowSecond))
+        if (r !== 'merged') return r
+        this.#replicate(inst, pos, a.second, { contributors, value }, out)
+        this.#store(inst, a.second, out)
+      } else {
+        out.push({ type: 'send', to: pos.parent, message: { type: 'partial', id: inst.id, second: a.second, contributors, value: limitValue(value, maxKeys), late: true } })
+      }
+      a.merged = union(a.merged, contributors)
+      this.#counters.late++
+      this.#counters.merged++
+      return 'merged'
+    }
+    if (pos.parent === undefined) {
+      const next = addDelta(a.ringed, contributors, value)
+      if (next === undefined) return 'malformed'
+      const r = dropOf(inst.ring.merge(a.second, contributors, value, inst.spec.expectedSources, nowSecond))
+      if (r !== 'merged') return r
+      a.ringed = next
+    } else {
+      const next = addDelta(a.unringed, contributors, value)
+      if (next === undefined) return 'malformed'
+      a.unringed = next
+    }
+    a.merged = union(a.merged, contributors)
+    this.#counters.merged++
+    return 'merged'
+  }
+
+  /** Forwards (or finalizes) `a` if it is complete or its deadline has passed. */
+  #maybeFlush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
+    if (a.forwarded) return
+    const due = this.#timers.get('forward', `${inst.id}\u0000${a.second}`)
+    const pos = this.#positionOf(inst)
+    const complete = a.own && pos.children.every((c) => a.arrived.has(c))
+    if (complete || (due !== undefined && due <= now)) this.#flush(inst, a, now, out)
+  }
+
+  #flush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
+    a.forwarded = true
+    this.#timers.stop('forward', `${inst.id}\u0000${a.second}`)
+    const pos = this.#positionOf(inst)
+    if (pos.parent === undefined) {
+      // Finalize: what arrived while this node was not yet root joins the ring now.
+      if (a.unringed.values.length > 0) {
+        const joined = joinDeltas(a.ringed, a.unringed)
+        const r = joined === undefined ? 'malformed' : dropOf(inst.ring.merge(a.second, a.unringed.contributors, this.#sum(inst, a.unringed), inst.spec.expectedSources, Math.floor(now / 1000)))
+        if (r === 'merged' && joined !== undefined) a.ringed = joined
+        else if (r !== 'merged') this.#counters.dropped[r]++
+      }
+      if (a.ringed.values.length > 0) {
+        this.#replicate(inst, pos, a.second, { contributors: a.ringed.contributors, value: this.#sum(inst, a.ringed) }, out)
+        this.#store(inst, a.second, out)
+      }
+      inst.lastFinalized = Math.max(inst.lastFinalized ?? -Infinity, a.second)
+      this.#counters.finalized++
+      // From now on the ring's per-second sets are the exactly-once record of this second (late
+      // pieces are merged there); keeping a second copy would double the root's memory.
+      a.merged = NO_CONTRIBUTORS
+    } else {
+      // `ringed` is empty here: a node that stops being root hands its ring over (#transitions).
+      const d = joinDeltas(a.ringed, a.unringed) ?? a.unringed
+      const value = d.values.length === 0 ? undefined : this.#sum(inst, d)
+      out.push({ type: 'send', to: pos.parent, message: { type: 'partial', id: inst.id, second: a.second, contributors: d.contributors, value, late: false } })
+      this.#counters.forwarded++
+    }
+    a.ringed = EMPTY_DELTA
+    a.unringed = EMPTY_DELTA
+  }
+
+  /** The limited sum of a delta's values (bounded by construction: cannot overflow). */
+  #sum (inst: Instrumentation, d: Delta): Value {
+    return limitValue(mergeValueList(d.values, inst.zero), this.#config.maxKeys)
+  }
+
+  #replicate (inst: Instrumentation, pos: TreePosition, second: number, d: { contributors: ContributorSet, value: Value }, out: MergeOutput[]): void {
+    for (const h of pos.holders) {
+      if (h === this.#self) continue
+      const message: ReplicaMessage = { type: 'replica', id: inst.id, second, contributors: d.contributors, value: d.value, nsources: inst.spec.expectedSources }
+      out.push({ type: 'send', to: h, message })
+      this.#counters.replicasSent++
+    }
+  }
+
+  #store (inst: Instrumentation, second: number, out: MergeOutput[]): void {
+    if (!inst.spec.persistData) return
+    const point = inst.ring.point(inst.ring.slotOf(second), true)
+    if (point !== undefined) out.push({ type: 'store', id: inst.id, point })
+  }
+
+  /** Sends `points` to `to` as history chunks of about historyChunkBytes; the last says done. */
+  #sendHistory (inst: Instrumentation, to: PeerId, points: readonly StoredPoint[], out: MergeOutput[]): void {
+    let chunk: StoredPoint[] = []
+    let bytes = 0
+    for (const p of points) {
+      const size = pointSizeBound(p)
+      if (chunk.length > 0 && (bytes + size > this.#config.historyChunkBytes || chunk.length >= MAX_POINTS_PER_MESSAGE)) {
+        out.push({ type: 'send', to, message: { type: 'history', id: inst.id, points: chunk, done: false } })
+        chunk = []
+        bytes = 0
+      }
+      chunk.push(p)
+      bytes += size
+    }
+    out.push({ type: 'send', to, message: { type: 'history', id: inst.id, points: chunk, done: true } })
+  }
+
+  // ---- commands ------------------------------------------------------------------------------------
+
+  /**
+   * This node's own value for `second` of `id`; undefined when it does not run the
+   * instrumentation (it contributes nothing but still forwards its children's partials). Call it
+   * once per second per instrumentation, shortly after the second ends.
+   * @throws HeatmeshError ECA_NOENT (unknown id), ECA_INCOMPAT (a value of another shape).
+   */
+  contribute (id: InstrumentationId, second: number, value: Value | undefined, now: number): MergeOutput[] {
+    const t = this.#clamp(now)
+    const inst = this.#get(id)
+    if (!Number.isSafeInteger(second)) throw new RangeError(`second ${second} is not an integer`)
+    if (value !== undefined && !valueFits(inst.spec, value)) throw new HeatmeshError('ECA_INCOMPAT', `a ${value.type} value for a ${inst.spec.shape} instrumentation`)
+    const out: MergeOutput[] = []
+    this.#transitions(inst, t, out)
+    const nowSecond = Math.floor(t / 1000)
+    if (second < nowSecond - this.#config.lateWindowSeconds) { this.#counters.dropped['too-late']++; return out }
+    if (second > nowSecond + this.#config.maxClockSkewSeconds) { this.#counters.dropped['too-early']++; return out }
+    const a = this.#assembly(inst, second)
+    if (a.own) { this.#counters.dropped.duplicate++; return out }
+    a.own = true
+    if (value !== undefined) {
+      const r = this.#accept(inst, a, [this.#selfKey], value, t, out)
+      if (r !== 'merged') this.#counters.dropped[r]++
+    }
+    this.#maybeFlush(inst, a, t, out)
+    return out
+  }
+
+  /** The points this node holds for `id` whose slots overlap [from, to) (seconds). */
+  queryLocal (id: InstrumentationId, from: number, to: number): StoredPoint[] {
+    return this.#get(id).ring.points(from, to, false)
+  }
+
+  /**
+   * Asks the holders of `id` for the points of [from, to): the root first, then each replica on
+   * timeout. The answer comes as a `query-result` (or `query-failed`) output of a later call, or of
+   * this one when this node is the root.
+   * @throws HeatmeshError ECA_NOENT for an unknown id, RangeError for a window that is not
+   *   0 <= from <= to <= MAX_SECOND in whole seconds.
+   */
+  requestQuery (id: InstrumentationId, from: number, to: number, now: number): { requestId: number, outputs: MergeOutput[] } {
+    const t = this.#clamp(now)
+    const inst = this.#get(id)
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to || to > MAX_SECOND) {
+      throw new RangeError(`query window [${from}, ${to}) is not 0 <= from <= to <= ${MAX_SECOND} whole seconds`)
+    }
+    const out: MergeOutput[] = []
+    this.#transitions(inst, t, out)
+    const requestId = this.#nextRequestId++
+    if (this.#nextRequestId > 0xffffffff) this.#nextRequestId = 1
+    const q: PendingQuery = { requestId, id, from, to, targets: this.#positionOf(inst).holders, index: -1, fallback: undefined }
+    this.#queries.set(requestId, q)
+    this.#nextTarget(q, t, out)
+    return { requestId, outputs: out }
+  }
+
+  #nextTarget (q: PendingQuery, now: number, out: MergeOutput[]): void {
+    this.#timers.stop('query', String(q.requestId))
+    q.index++
+    const target = q.targets[q.index]
+    if (target === undefined) {
+      this.#queries.delete(q.requestId)
+      if (q.fallback !== undefined) out.push({ type: 'query-result', requestId: q.requestId, id: q.id, points: q.fallback.points, from: q.fallback.from })
+      else out.push({ type: 'query-failed', requestId: q.requestId, id: q.id, reason: `none of the ${q.targets.length} holders answered within ${this.#config.queryTimeoutMs} ms` })
+      return
+    }
+    if (target === this.#self) {
+      const inst = this.#instrumentations.get(q.id)
+      if (inst !== undefined) {
+        this.#queries.delete(q.requestId)
+        out.push({ type: 'query-result', requestId: q.requestId, id: q.id, points: inst.ring.points(q.from, q.to, false), from: this.#self })
+        return
+      }
+      this.#nextTarget(q, now, out)
+      return
+    }
+    out.push({ type: 'send', to: target, message: { type: 'query', requestId: q.requestId, id: q.id, from: q.from, to: q.to } })
+    this.#timers.set('query', now + this.#config.queryTimeoutMs, String(q.requestId))
+  }
+
+  // ---- input ---------------------------------------------------------------------------------------
+
+  /**
+   * Handles one message from peer `from` (the authenticated peer of the stream). Bytes are
+   * decoded and validated; an object (the simulator delivering what another core built) is
+   * checked for membership and shape the same way, its encoding invariants (sorted contributor
+   * sets, bounds) are trusted. Never throws.
+   */
+  handle (from: PeerId, message: MergeMessage | Uint8Array, now: number): MergeOutput[] {
+    const t = this.#clamp(now)
+    const out: MergeOutput[] = []
+    try {
+      let m: MergeMessage
+      if (message instanceof Uint8Array) {
+        try {
+          m = decodeMergeMessage(message, this.#expectOf)
+        } catch (err) {
+          if (!(err instanceof MergeDecodeError)) throw err
+          this.#counters.dropped[err.kind]++
+          this.#lastError = err.message
+          return out
+        }
+      } else {
+        m = message
+      }
+      const received = this.#counters.received
+      received[m.type] = (received[m.type] ?? 0) + 1
+      this.#onMessage(from, m, t, out)
+    } catch (err) {
+      // A bug (or an input no check foresaw): counted and visible, and the daemon lives on.
+      this.#counters.internalErrors++
+      this.#lastError = err instanceof Error ? (err.stack ?? err.message) : String(err)
+    }
+    return out
+  }
+
+  #drop (reason: DropReason): void {
+    this.#counters.dropped[reason]++
+  }
+
+  #onMessage (from: PeerId, m: MergeMessage, now: number, out: MergeOutput[]): void {
+    switch (m.type) {
+      case 'partial': return this.#onPartial(from, m, now, out)
+      case 'replica': return this.#onReplica(from, m, now, out)
+      case 'history-request': {
+        const inst = this.#instrumentations.get(m.id)
+        if (inst === undefined) {
+          out.push({ type: 'send', to: from, message: { type: 'history', id: m.id, points: [], done: true } })
+          return
+        }
+        this.#sendHistory(inst, from, inst.ring.points(m.from, m.to, true), out)
+        return
+      }
+      case 'history': return this.#onHistory(from, m, now, out)
+      case 'query': {
+        const inst = this.#instrumentations.get(m.id)
+        const points = inst === undefined ? [] : this.#boundedPoints(inst.ring.points(m.from, m.to, false))
+        const holder = inst !== undefined && this.#positionOf(inst).holders.includes(this.#self)
+        out.push({ type: 'send', to: from, message: { type: 'query-reply', requestId: m.requestId, id: m.id, points, holder } })
+        return
+      }
+      case 'query-reply': return this.#onQueryReply(from, m, now, out)
+      default: {
+        const never: never = m
+        throw new Error(`unhandled message ${JSON.stringify(never)}`)
+      }
+    }
+  }
+
+  /** The longest prefix of `points` that surely fits one message (a query asks for a bounded window). */
+  #boundedPoints (points: StoredPoint[]): StoredPoint[] {
+    let bytes = 256
+    for (let i = 0; i < points.length; i++) {
+      bytes += pointSizeBound(points[i]!)
+      if (bytes > MAX_MERGE_MESSAGE_BYTES || i >= MAX_POINTS_PER_MESSAGE) return points.slice(0, i)
+    }
+    return points
+  }
+
+  /** Common checks of a data-bearing message; the drop reason, or undefined when it passes. */
+  #check (from: PeerId, id: InstrumentationId, contributors: ContributorSet | undefined, value: Value | undefined, now: number): { inst: Instrumentation } | DropReason {
+    const inst = this.#instrumentations.get(id)
+    if (inst === undefined) return 'unknown-instrumentation'
+    if (indexOfMember(this.#view, from) < 0) return 'not-a-member'
+    if (value !== undefined && !valueFits(inst.spec, value)) return 'wrong-shape'
+    if (contributors !== undefined && !this.#allContributors(contributors, now)) return 'not-a-member'
+    return { inst }
+  }
+
+  #secondInRange (second: number, now: number): DropReason | undefined {
+    const nowSecond = Math.floor(now / 1000)
+    if (second < nowSecond - this.#config.lateWindowSeconds) return 'too-late'
+    if (second > nowSecond + this.#config.maxClockSkewSeconds) return 'too-early'
+    return undefined
+  }
+
+  #onPartial (from: PeerId, m: PartialMessage, now: number, out: MergeOutput[]): void {
+    const c = this.#check(from, m.id, m.contributors, m.value, now)
+    if (typeof c === 'string') return this.#drop(c)
+    if ((m.value === undefined) !== (m.contributors.length === 0)) return this.#drop('malformed')
+    const range = this.#secondInRange(m.second, now)
+    if (range !== undefined) return this.#drop(range)
+    const { inst } = c
+    this.#transitions(inst, now, out)
+    const a = this.#assembly(inst, m.second)
+    a.arrived.add(from)
+    if (m.value !== undefined) {
+      const r = this.#accept(inst, a, m.contributors, m.value, now, out)
+      if (r !== 'merged') this.#drop(r)
+    }
+    this.#maybeFlush(inst, a, now, out)
+  }
+
+  #onReplica (from: PeerId, m: ReplicaMessage, now: number, out: MergeOutput[]): void {
+    const c = this.#check(from, m.id, m.contributors, m.value, now)
+    if (typeof c === 'string') return this.#drop(c)
+    if (m.contributors.length === 0) return this.#drop('malformed')
+    const range = this.#secondInRange(m.second, now)
+    if (range !== undefined) return this.#drop(range)
+    const { inst } = c
+    const r = dropOf(inst.ring.merge(m.second, m.contributors, m.value, m.nsources, Math.floor(now / 1000)))
+    if (r !== 'merged') return this.#drop(r)
+    this.#counters.replicasMerged++
+    this.#store(inst, m.second, out)
+  }
+
+  #onHistory (from: PeerId, m: HistoryMessage, now: number, out: MergeOutput[]): void {
+    // Contributors of old points may have left the mesh long ago: only the sender is checked.
+    const c = this.#check(from, m.id, undefined, undefined, now)
+    if (typeof c === 'string') return this.#drop(c)
+    const { inst } = c
+    const nowSecond = Math.floor(now / 1000)
+    for (const p of m.points) {
+      if (!valueFits(inst.spec, p.value)) { this.#drop('wrong-shape'); continue }
+      const r = inst.ring.mergePoint(p, nowSecond)
+      if (r === 'invalid') { this.#drop('malformed'); continue }
+      if (r === 'too-late') { this.#drop('too-late'); continue }
+      if (r === 'kept') continue
+      this.#counters.historyMerged++
+      this.#store(inst, p.second, out)
+    }
+  }
+
+  #onQueryReply (from: PeerId, m: QueryReplyMessage, now: number, out: MergeOutput[]): void {
+    const q = this.#queries.get(m.requestId)
+    // A holder asked earlier may answer after its timeout: its answer is as good.
+    const asked = q === undefined ? -1 : q.targets.indexOf(from)
+    if (q === undefined || asked < 0 || asked > q.index || q.id !== m.id) return this.#drop('unsolicited')
+    const inst = this.#instrumentations.get(m.id)
+    if (inst !== undefined && m.points.some((p) => !valueFits(inst.spec, p.value))) return this.#drop('wrong-shape')
+    if (m.holder) {
+      this.#timers.stop('query', String(q.requestId))
+      this.#queries.delete(q.requestId)
+      out.push({ type: 'query-result', requestId: q.requestId, id: q.id, points: m.points, from })
+      return
+    }
+    if (q.fallback === undefined) q.fallback = { points: m.points, from }
+    this.#nextTarget(q, now, out)
+  }
+
+  // ---- time ----------------------------------------------------------------------------------------
+
+  /** Fires every timer due at `now`: forwarding deadlines, query timeouts, the once-a-second sweep. */
+  tick (now: number): MergeOutput[] {
+    const t = this.#clamp(now)
+    const out: MergeOutput[] = []
+    for (const timer of this.#timers.due(t)) {
+      switch (timer.kind) {
+        case 'forward': {
+          const cut = timer.subject.indexOf('\u0000')
+          const inst = this.#instrumentations.get(timer.subject.slice(0, cut))
+          const a = inst?.seconds.get(Number(timer.subject.slice(cut + 1)))
+          if (inst !== undefined && a !== undefined && !a.forwarded) {
+            this.#transitions(inst, t, out)
+            this.#flush(inst, a, t, out)
+          }
+          break
+        }
+        case 'query': {
+          const q = this.#queries.get(Number(timer.subject))
+          if (q !== undefined) this.#nextTarget(q, t, out)
+          break
+        }
+        case 'sweep': this.#sweep(t, out); break
+        default: {
+          const never: never = timer.kind
+          throw new Error(`unhandled timer ${String(never)}`)
+        }
+      }
+    }
+    return out
+  }
+
+  /** Once a second: holder transitions, ring ageing, forgetting seconds beyond the late window. */
+  #sweep (now: number, out: MergeOutput[]): void {
+    const nowSecond = Math.floor(now / 1000)
+    const cutoff = nowSecond - this.#config.lateWindowSeconds
+    for (const inst of this.#instrumentations.values()) {
+      this.#transitions(inst, now, out)
+      inst.ring.sweep(nowSecond)
+      for (const [second, a] of inst.seconds) {
+        if (second >= cutoff) continue
+        if (!a.forwarded) this.#timers.stop('forward', `${inst.id}\u0000${second}`)
+        inst.seconds.delete(second)
+      }
+    }
+    for (const [key, at] of this.#recentlyDown) if (at < now - this.#config.lateWindowSeconds * 1000) this.#recentlyDown.delete(key)
+    this.#timers.set('sweep', (nowSecond + 1) * 1000)
+  }
+
+  /** When tick() must next be called. */
+  nextDeadline (): number | undefined {
+    return this.#timers.next()?.at
+  }
+
+  #clamp (now: number): number {
+    if (now > this.#now) this.#now = now
+    return this.#now
+  }
+
+  // ---- getters -------------------------------------------------------------------------------------
+
+  /** This node's peer id. */
+  get self (): PeerId { return this.#self }
+
+  /** Whether this node holds `id`'s history (root or replica) in its view. */
+  isHolder (id: InstrumentationId): boolean {
+    return this.#positionOf(this.#get(id)).holders.includes(this.#self)
+  }
+
+  /** Points and approximate bytes of `id`'s ring at this node. */
+  ringStats (id: InstrumentationId): RingStats {
+    return this.#get(id).ring.stats()
+  }
+
+  /** The activity counters (a live view; copy it to keep a snapshot). */
+  get counters (): Readonly<MergeCounters> { return this.#counters }
+
+  /** A post-mortem snapshot: counters and every instrumentation's place in its tree. */
+  debugState (): Record<string, unknown> {
+    const instrumentations: Record<string, unknown> = {}
+    for (const inst of this.#instrumentations.values()) {
+      const pos = this.#positionOf(inst)
+      instrumentations[inst.id] = {
+        parent: pos.parent ?? null,
+        children: [...pos.children],
+        depth: pos.depth,
+        holders: [...pos.holders],
+        isHolder: pos.holders.includes(this.#self),
+        lastFinalized: inst.lastFinalized ?? null,
+        pendingSeconds: [...inst.seconds.values()].filter((a) => !a.forwarded).length,
+        ring: inst.ring.stats()
+      }
+    }
+    const c = this.#counters
+    return {
+      now: this.#now,
+      members: this.#view.ids.length,
+      counters: { ...c, received: { ...c.received }, dropped: { ...c.dropped } },
+      instrumentations,
+      pendingQueries: this.#queries.size,
+      lastError: this.#lastError ?? null
+    }
+  }
+}
+
+/** Builds a node's merge core (see MergeCore for the call contract). */
+export function createMergeCore (init: MergeCoreInit): MergeCore {
+  return new MergeCore(init)
+}

@@ -1,0 +1,402 @@
+/**
+ * The merge tree's shape: for one instrumentation, who is the root, who are its replicas, and
+ * who is whose parent, derived by every node from its own membership view with no coordination.
+ *
+ * THEORY. Every member p has a key x_p = hash53(peer id), a 53-bit integer, computed once when it
+ * joins the view. Every instrumentation I has a key h_I = hash53(I). The score s(I, p) mixes
+ * x_p with h_I through murmur3's 32-bit finalizer (no string hashing per recompute): rendezvous
+ * hashing. The r + 1 highest scores are the holders of I: holders[0] is the root, the others its
+ * replicas. Roots of different instrumentations are independent draws, so they spread over the
+ * fleet.
+ *
+ * Below the root the members hang in a trie over the bits of x_p, read most significant first in
+ * digits of log2(k) bits (k = fan-in, a power of two): a prefix of l digits is the set of
+ * members whose keys start with it. Each prefix gets one leader, chosen greedily in descending
+ * score order: a member leads the shallowest prefix on its path that no higher-scoring member
+ * leads ("the leader is promoted out of its subtries": the root leads the empty prefix, the best
+ * of the rest of each 1-digit prefix leads that prefix, and so on). Equivalently, the leader of
+ * prefix P is the highest-scoring member of P that leads none of P's ancestors. A member's parent
+ * is the leader of the parent prefix of the prefix it leads; its children are the leaders of the
+ * child prefixes of the prefix it leads; its depth is the length of that prefix.
+ *
+ * We chose this variant over "parent = leader of the smallest enclosing prefix it does not lead"
+ * because the fan-in is bounded: a node has at most k children (one per child prefix), where the
+ * other variant gives the root (k - 1) children per trie level, about 50 at 10,000 members with
+ * k = 16, and the root is the busiest node already. Depth stays about ceil(log_k N) + 1.
+ *
+ * STABILITY. A join changes the leaders along one chain of prefixes only: the newcomer takes the
+ * shallowest prefix it wins, the leader it displaces moves one level down its own path and
+ * displaces that prefix's leader, and so on (a leave is the same chain upwards). Each prefix
+ * whose leader changes re-parents at most its k children and its leader, and the chain is at most
+ * as long as the trie is deep: O(k * depth) parent relations change, never O(N). Members whose
+ * scores are above the newcomer's are not affected at all.
+ *
+ * COST. treePosition computes one node's parent, children, depth and holders in O(N) with small
+ * constants: one pass that computes every score into a scratch array (and the holders), then
+ * arg-max scans over the nested ranges of the node's own path (N + N/k + ...), then over the
+ * child prefixes of the prefix it leads. The member keys are kept sorted, so every prefix is a
+ * contiguous range found by binary search. buildTree gives every member's parent at once (the
+ * greedy itself, O(N log N)) for tests and the simulator's oracle.
+ *
+ * Two members whose keys collide (probability ~N^2/2^54) share every prefix; the one that does
+ * not win their common full-key prefix hangs below the one that does (contributors.ts says why
+ * the collision never double-counts).
+ */
+import { hash53Parts } from '../core/digest.js'
+import type { PeerId } from '../core/messages.js'
+
+/** Bits of a member key. */
+export const KEY_BITS = 53
+
+/**
+ * A membership view as the tree reads it: member ids ordered by key (ties by id), with each key
+ * and its high 21 and low 32 bits. Immutable: withMember/withoutMember return new sets, so one
+ * set can be shared by every core that has the same view (the simulator).
+ */
+export interface MemberSet {
+  readonly ids: readonly PeerId[]
+  /** x_p of ids[i], ascending. */
+  readonly keys: Float64Array
+  readonly hi: Uint32Array
+  readonly lo: Uint32Array
+}
+
+/** The member key x_p of a peer: hash53 of its id (also its contributor key). */
+export function memberKey (id: PeerId): number {
+  const [hi, lo] = hash53Parts(id)
+  return hi * 4294967296 + lo
+}
+
+/** The empty view. */
+export const NO_MEMBERS: MemberSet = Object.freeze({ ids: Object.freeze([]), keys: new Float64Array(0), hi: new Uint32Array(0), lo: new Uint32Array(0) })
+
+/** The view of the given ids (any order, repeats ignored). */
+export function membersOf (ids: Iterable<PeerId>): MemberSet {
+  const entries = [...new Set(ids)].map((id) => {
+    const [hi, lo] = hash53Parts(id)
+    return { id, hi, lo, key: hi * 4294967296 + lo }
+  })
+  entries.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const n = entries.length
+  const keys = new Float64Array(n)
+  const hi = new Uint32Array(n)
+  const lo = new Uint32Array(n)
+  entries.forEach((e, i) => { keys[i] = e.key; hi[i] = e.hi; lo[i] = e.lo })
+  return { ids: entries.map((e) => e.id), keys, hi, lo }
+}
+
+/** Number of members. */
+export function memberCount (set: MemberSet): number {
+  return set.ids.length
+}
+
+/** First index in [lo, hi) whose key is >= v. */
+function lowerBound (keys: Float64Array, v: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (keys[mid]! < v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Where `id` (with key `key`) is or would be inserted. */
+function slotOf (set: MemberSet, id: PeerId, key: number): { index: number, found: boolean } {
+  let i = lowerBound(set.keys, key, 0, set.keys.length)
+  while (i < set.keys.length && set.keys[i] === key) {
+    const other = set.ids[i]!
+    if (other === id) return { index: i, found: true }
+    if (other > id) break
+    i++
+  }
+  return { index: i, found: false }
+}
+
+/** The index of `id` in `set`, or -1. */
+export function indexOfMember (set: MemberSet, id: PeerId): number {
+  const { index, found } = slotOf(set, id, memberKey(id))
+  return found ? index : -1
+}
+
+/** Whether some member has key `key` (binary search). */
+export function hasMemberKey (set: MemberSet, key: number): boolean {
+  const i = lowerBound(set.keys, key, 0, set.keys.length)
+  return i < set.keys.length && set.keys[i] === key
+}
+
+/** `set` with `id` added (the same set if it is there already). O(N) copy. */
+export function withMember (set: MemberSet, id: PeerId): MemberSet {
+  const [h, l] = hash53Parts(id)
+  const key = h * 4294967296 + l
+  const { index, found } = slotOf(set, id, key)
+  if (found) return set
+  const n = set.ids.length
+  const keys = new Float64Array(n + 1)
+  const hi = new Uint32Array(n + 1)
+  const lo = new Uint32Array(n + 1)
+  keys.set(set.keys.subarray(0, index)); keys[index] = key; keys.set(set.keys.subarray(index), index + 1)
+  hi.set(set.hi.subarray(0, index)); hi[index] = h; hi.set(set.hi.subarray(index), index + 1)
+  lo.set(set.lo.subarray(0, index)); lo[index] = l; lo.set(set.lo.subarray(index), index + 1)
+  const ids = set.ids.slice()
+  ids.splice(index, 0, id)
+  return { ids, keys, hi, lo }
+}
+
+/** `set` without `id` (the same set if it is absent). O(N) copy. */
+export function withoutMember (set: MemberSet, id: PeerId): MemberSet {
+  const { index, found } = slotOf(set, id, memberKey(id))
+  if (!found) return set
+  const n = set.ids.length
+  const keys = new Float64Array(n - 1)
+  const hi = new Uint32Array(n - 1)
+  const lo = new Uint32Array(n - 1)
+  keys.set(set.keys.subarray(0, index)); keys.set(set.keys.subarray(index + 1), index)
+  hi.set(set.hi.subarray(0, index)); hi.set(set.hi.subarray(index + 1), index)
+  lo.set(set.lo.subarray(0, index)); lo.set(set.lo.subarray(index + 1), index)
+  const ids = set.ids.slice()
+  ids.splice(index, 1)
+  return { ids, keys, hi, lo }
+}
+
+// ---- scores ------------------------------------------------------------------------------------
+
+/** An instrumentation's key h_I, split as member keys are. */
+export interface InstrumentationKey {
+  readonly hi: number
+  readonly lo: number
+}
+
+/** h_I for instrumentation id `id`. */
+export function instrumentationKey (id: string): InstrumentationKey {
+  const [hi, lo] = hash53Parts(id)
+  return { hi, lo }
+}
+
+/** murmur3's 32-bit finalizer: full avalanche, a bijection on 32 bits. */
+function fmix32 (h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/**
+ * s(I, p) from the halves of x_p and h_I: a 32-bit integer. One finalizer over both halves is
+ * enough for rendezvous hashing (full avalanche, so the orders for two instrumentations are
+ * unrelated); a tie (about N^2 / 2^33 pairs) is broken by member order, the same on every node.
+ */
+function mix (hi: number, lo: number, ihi: number, ilo: number): number {
+  return fmix32((lo ^ ilo) ^ Math.imul(hi ^ ihi, 0x9e3779b1))
+}
+
+/** The score of member `index` of `set` for instrumentation `inst`. */
+export function treeScore (set: MemberSet, index: number, inst: InstrumentationKey): number {
+  return mix(set.hi[index]!, set.lo[index]!, inst.hi, inst.lo)
+}
+
+// ---- shape -------------------------------------------------------------------------------------
+
+/** The tree's parameters. */
+export interface TreeShape {
+  /** Fan-in k: a power of two >= 2. */
+  readonly fanIn: number
+  /** Replicas r besides the root. */
+  readonly replicas: number
+}
+
+const POW2: number[] = Array.from({ length: KEY_BITS + 1 }, (_, i) => 2 ** i)
+
+function digitBits (fanIn: number): number {
+  const bits = Math.log2(fanIn)
+  if (!Number.isInteger(bits) || bits < 1 || bits > 16) throw new RangeError(`fan-in ${fanIn} is not a power of two between 2 and 65536`)
+  return bits
+}
+
+/** Deepest trie level (single keys). */
+function maxLevel (bits: number): number {
+  return Math.ceil(KEY_BITS / bits)
+}
+
+/** How many low bits a level-l prefix leaves out. */
+function shiftOf (level: number, bits: number): number {
+  return Math.max(0, KEY_BITS - level * bits)
+}
+
+/** Whether member i beats member j: higher score, then higher index (a total order). */
+function beats (scores: Float64Array, i: number, j: number): boolean {
+  const a = scores[i]!
+  const b = scores[j]!
+  return a > b || (a === b && i > j)
+}
+
+/** The best member in [lo, hi) by `beats` (lo < hi). Excluded members carry score -1. */
+function argmax (scores: Float64Array, lo: number, hi: number): number {
+  let best = lo
+  let bestScore = scores[lo]!
+  for (let i = lo + 1; i < hi; i++) {
+    const s = scores[i]!
+    if (s >= bestScore) { best = i; bestScore = s }
+  }
+  return best
+}
+
+/** One node's place in one instrumentation's tree. */
+export interface TreePosition {
+  /** The r + 1 highest-scoring members, best first: the root, then the replicas. */
+  readonly holders: readonly PeerId[]
+  /** Where this node sends its partials; undefined at the root. */
+  readonly parent: PeerId | undefined
+  /** Whose partials this node waits for, at most k. */
+  readonly children: readonly PeerId[]
+  /** Edges from the root (0 at the root). */
+  readonly depth: number
+  /** Number of members in the view. */
+  readonly members: number
+}
+
+/**
+ * The place of `self` in instrumentation `inst`'s tree over `set` (see the module header).
+ * @param scratch a buffer of at least N doubles to compute in (its contents are overwritten).
+ * @throws RangeError if `self` is not in `set` or the shape is invalid (caller bugs).
+ */
+export function treePosition (set: MemberSet, inst: InstrumentationKey, self: PeerId, shape: TreeShape, scratch?: Float64Array): TreePosition {
+  const bits = digitBits(shape.fanIn)
+  const me = indexOfMember(set, self)
+  if (me < 0) throw new RangeError(`${self} is not a member of the view`)
+  const n = set.ids.length
+  const { keys, hi: his, lo: los, ids } = set
+  const nholders = Math.min(n, shape.replicas + 1)
+  // Reusing the caller's buffer matters: a fresh 80 KB array per call (N = 10,000) costs more than the scan.
+  const scores = scratch !== undefined && scratch.length >= n ? scratch : new Float64Array(n)
+  // Pass 1: every score, and the holders (a small insertion-sorted list, best first).
+  const top: number[] = []
+  const ihi = inst.hi
+  const ilo = inst.lo
+  // The score the last holder has: anything below cannot enter (members ascend, so ties enter).
+  let floor = -1
+  for (let i = 0; i < n; i++) {
+    const s = mix(his[i]!, los[i]!, ihi, ilo)
+    scores[i] = s
+    if (s >= floor) {
+      let k = top.length < nholders ? top.length : top.length - 1
+      while (k > 0 && beats(scores, i, top[k - 1]!)) k--
+      top.splice(k, 0, i)
+      if (top.length > nholders) top.pop()
+      if (top.length === nholders) floor = scores[top[nholders - 1]!]!
+    }
+  }
+  const holders = top.map((i) => ids[i]!)
+  // Pass 2: the leaders of the prefixes on my path, until the one I lead.
+  const D = maxLevel(bits)
+  const myKey = keys[me]!
+  let lo = 0
+  let hi = n
+  let level = 0
+  let leader = top[0]!
+  let parent = -1
+  while (leader !== me) {
+    parent = leader
+    scores[leader] = -1 // it leads an ancestor: out of every deeper prefix
+    level++
+    if (level > D) {
+      // My key collides with my parent's: no prefix is left for me.
+      return { holders, parent: ids[parent], children: [], depth: level, members: n }
+    }
+    const width = POW2[shiftOf(level, bits)]!
+    const start = Math.floor(myKey / width) * width
+    lo = lowerBound(keys, start, lo, hi)
+    hi = lowerBound(keys, start + width, lo, hi)
+    leader = argmax(scores, lo, hi)
+  }
+  // Pass 3: the leaders of my prefix's child prefixes are my children.
+  scores[me] = -1
+  const children: PeerId[] = []
+  if (level === D) {
+    // Single-key prefix: only members whose keys collide with mine can be below.
+    for (let i = lo; i < hi; i++) if (scores[i]! >= 0) children.push(ids[i]!)
+  } else {
+    const shiftMine = shiftOf(level, bits)
+    const shiftChild = shiftOf(level + 1, bits)
+    const base = Math.floor(myKey / POW2[shiftMine]!) * POW2[shiftMine]!
+    const width = POW2[shiftChild]!
+    const nchild = POW2[shiftMine - shiftChild]!
+    let a = lo
+    for (let d = 0; d < nchild && a < hi; d++) {
+      const b = d === nchild - 1 ? hi : lowerBound(keys, base + (d + 1) * width, a, hi)
+      if (b > a) {
+        const c = argmax(scores, a, b)
+        if (scores[c]! >= 0) children.push(ids[c]!)
+      }
+      a = b
+    }
+  }
+  return { holders, parent: parent < 0 ? undefined : ids[parent], children, depth: level, members: n }
+}
+
+/** The r + 1 holders of `inst` over `set`, best first (without the rest of treePosition). */
+export function holdersOf (set: MemberSet, inst: InstrumentationKey, count: number): PeerId[] {
+  const n = set.ids.length
+  const scores = new Float64Array(n)
+  for (let i = 0; i < n; i++) scores[i] = mix(set.hi[i]!, set.lo[i]!, inst.hi, inst.lo)
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (beats(scores, i, j) ? -1 : 1))
+  return order.slice(0, count).map((i) => set.ids[i]!)
+}
+
+/**
+ * How many forwarding hops to budget below a node before its deadline: 0 for a node with no
+ * children, else the expected depth of the tree (ceil(log_k N) + 1: the greedy fills levels
+ * 0..ceil(log_k N) - 1 and part of the next) minus its own depth, at least 1.
+ */
+export function estimatedHeight (position: TreePosition, fanIn: number): number {
+  if (position.children.length === 0) return 0
+  const n = Math.max(2, position.members)
+  const expectedDepth = Math.ceil(Math.log(n) / Math.log(fanIn) - 1e-9) + 1
+  return Math.max(1, expectedDepth - position.depth)
+}
+
+/** Every member's place at once (buildTree). */
+export interface FullTree {
+  /** parent[i]: index of member i's parent in the set, -1 at the root. */
+  readonly parent: Int32Array
+  /** depth[i]: member i's depth (0 at the root). */
+  readonly depth: Int32Array
+  /** Index of the root (-1 for an empty set). */
+  readonly root: number
+}
+
+/**
+ * The whole tree of `inst` over `set`: the greedy of the module header, in O(N log N). The
+ * reference for treePosition (they agree for every member) and the simulator's oracle.
+ */
+export function buildTree (set: MemberSet, inst: InstrumentationKey, fanIn: number): FullTree {
+  const bits = digitBits(fanIn)
+  const D = maxLevel(bits)
+  const n = set.ids.length
+  const scores = new Float64Array(n)
+  for (let i = 0; i < n; i++) scores[i] = mix(set.hi[i]!, set.lo[i]!, inst.hi, inst.lo)
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (beats(scores, i, j) ? -1 : 1))
+  const taken: Array<Map<number, number>> = Array.from({ length: D + 1 }, () => new Map())
+  const parent = new Int32Array(n).fill(-1)
+  const depth = new Int32Array(n)
+  for (const i of order) {
+    const key = set.keys[i]!
+    let placed = false
+    for (let level = 0; level <= D; level++) {
+      const prefix = Math.floor(key / POW2[shiftOf(level, bits)]!)
+      const m = taken[level]!
+      if (m.has(prefix)) continue
+      m.set(prefix, i)
+      if (level > 0) parent[i] = taken[level - 1]!.get(Math.floor(key / POW2[shiftOf(level - 1, bits)]!))!
+      depth[i] = level
+      placed = true
+      break
+    }
+    if (!placed) {
+      parent[i] = taken[D]!.get(key)!
+      depth[i] = D + 1
+    }
+  }
+  return { parent, depth, root: order.length > 0 ? order[0]! : -1 }
+}
