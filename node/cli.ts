@@ -15,6 +15,7 @@ const USAGE = `usage: heatmesh <command> [options]
 commands:
   start               run a node (with no bootstrap peers: a mesh of one)
   keygen FILE         write a new network key to FILE (refuses to overwrite)
+  sim [options]       simulate a mesh of many nodes (heatmesh sim --help)
   help                this text
 
 options for start (flags win over the environment, the environment over the config file):
@@ -23,6 +24,12 @@ ${startOptionsHelp()}
 
 async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  if (command === 'sim') {
+    // The simulator is a plug-in of the command, loaded by URL at run time: sim/ depends on
+    // node/'s protocol core, and node/ has no dependency on sim/.
+    const sim = await import(new URL('../sim/cli.js', import.meta.url).href) as { runSimCli: (argv: readonly string[]) => number }
+    return sim.runSimCli(rest)
+  }
   if (command === undefined || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(USAGE)
     return command === undefined ? 2 : 0
@@ -53,7 +60,8 @@ async function main (argv: string[]): Promise<number> {
     dataDir: config.dataDir,
     listen: config.listen,
     bootstrap: config.bootstrap,
-    key: config.key
+    key: config.key,
+    merge: { fanIn: config.fanIn, replicas: config.replicas }
   })
   // A signal during start stops the node as soon as it has started.
   const signalled = new Promise<string>((resolve) => {

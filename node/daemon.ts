@@ -17,20 +17,25 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { catalog as defaultCatalog, parseInstrumentation, type Catalog, type InstrumentationDefinition } from '../metad/index.js'
+import { createMergeCore, type InstrumentationSpec, type MergeConfig, type MergeCore, type StoredPoint } from './merge/index.js'
+import { openPointStore, type PointStore } from './store/index.js'
 import {
   createMeshCore, createRng, type DefinitionsConfig, type JsonObject, type MemberView, type MembershipConfig, type MeshCore, type MeshOutput
 } from './core/index.js'
 import {
   createBpftraceBackend, createInstrumenter, createProcessBackend, createProcfsBackend, createSyntheticBackend, stopAllBpftrace,
-  type Backend, type Instrumenter
+  valueLayout, type Backend, type Instrumenter
 } from './instrument/index.js'
 import {
   createMeshHost, loadOrCreateIdentity, loadOrCreateNetworkKey, readNetworkKey, networkKeyFingerprint, type MeshHost
 } from './mesh/index.js'
 import { createMeshBinding, readPersistedState, type MeshBinding } from './mesh/binding.js'
+import { createMergeBinding, decodeStoredPoint, type MergeBinding } from './mesh/merge-binding.js'
 import { addInstrumentationRoutes, type DefinitionStore, type InstrumentationReport, type StoredDefinition } from './http/instrumentations.js'
 import { Router } from './http/router.js'
 import { sendJson } from './http/respond.js'
+import { addValueRoutes, type ValueSource } from './http/values.js'
+import { addUiRoutes } from './http/ui.js'
 
 /** The network key file created in a fresh data directory when no key is given. */
 export const NETWORK_KEY_FILE = 'network.key'
@@ -40,6 +45,18 @@ export const DEFAULT_STOP_BUDGET_MS = 5000
 const META_BUDGET_BYTES = 1000
 /** Longest failure reason carried in a card. */
 const MAX_REASON_IN_CARD = 100
+/** The folder, in the data directory, of the persisted points (persist-data). */
+export const POINTS_DIR = 'points'
+/**
+ * How long after a second ends the node collects its values: late enough that a timer firing
+ * a few ms early still lands in the next second, early enough to leave the merge tree its
+ * per-level slack (MergeConfig.collectDelayMs expects the value about then).
+ */
+const COLLECT_OFFSET_MS = 20
+/** A timer that fired this many seconds late collects each missed second, no more. */
+const MAX_CATCH_UP_SECONDS = 5
+/** How often retention is applied to the point log. */
+const PRUNE_INTERVAL_MS = 60_000
 
 export interface NodeInit {
   /** Where the HTTP API listens. Loopback unless the operator says otherwise. */
@@ -59,6 +76,8 @@ export interface NodeInit {
   readonly catalog?: Catalog
   readonly membership?: Partial<MembershipConfig>
   readonly definitions?: Partial<DefinitionsConfig>
+  /** The merge tree's settings (fan-in, replicas, deadlines). @default DEFAULT_MERGE_CONFIG */
+  readonly merge?: Partial<MergeConfig>
   /** Where log lines go. @default stderr */
   readonly log?: (line: string) => void
 }
@@ -89,6 +108,23 @@ export function defaultBackends (hostname: string): Backend[] {
   return [createProcfsBackend(), createProcessBackend(), createSyntheticBackend({ hostname }), createBpftraceBackend()]
 }
 
+/**
+ * Makes sure `host` has a connection to member `peer`, dialing the addresses its card
+ * advertises (the merge tree sends to parents and holders the gossip mesh may not connect us
+ * to). Never rejects: a send that follows fails and is counted.
+ */
+async function connectTo (host: MeshHost, core: MeshCore, peer: string): Promise<void> {
+  if (host.peers().includes(peer)) return
+  for (const address of core.member(peer)?.member.addresses ?? []) {
+    try {
+      await host.dial(address)
+      return
+    } catch {
+      // the next address
+    }
+  }
+}
+
 export function createNode (init: NodeInit): HeatmeshNode {
   const log = init.log ?? ((line: string) => { process.stderr.write(`heatmesh: ${line}\n`) })
   const cat = init.catalog ?? defaultCatalog
@@ -97,7 +133,15 @@ export function createNode (init: NodeInit): HeatmeshNode {
   let core: MeshCore | undefined
   let binding: MeshBinding | undefined
   let instrumenter: Instrumenter | undefined
-  let housekeeping: NodeJS.Timeout | undefined
+  let collector: NodeJS.Timeout | undefined
+  let pruner: NodeJS.Timeout | undefined
+  let merge: MergeCore | undefined
+  let mergeBinding: MergeBinding | undefined
+  let pointStore: PointStore | undefined
+  /** The spec last given to the merge core, per instrumentation (JSON, to re-send only changes). */
+  const mergeSpecs = new Map<string, string>()
+  /** The last second whose values went to the merge tree. */
+  let lastCollected: number | undefined
   let stopping: Promise<void> | undefined
   /** Parsed definitions by id, keyed by their text (a new version re-parses). */
   const parsed = new Map<string, { text: string, definition: InstrumentationDefinition } | { text: string, error: string }>()
@@ -171,19 +215,150 @@ export function createNode (init: NodeInit): HeatmeshNode {
 
   /** Follows the core's `definition` outputs: the lifecycle of measurements on this node. */
   const onOutput = (o: Extract<MeshOutput, { type: 'member' | 'definition' }>): void => {
-    if (o.type !== 'definition' || instrumenter === undefined) return
+    if (o.type === 'member') { followMember(o.member.id, o.change); return }
+    if (instrumenter === undefined) return
     const inst = instrumenter
     if (o.entry.state === 'deleted') {
       parsed.delete(o.id)
+      dropFromMerge(o.id)
       void inst.disable(o.id).then(refreshCard, (err: unknown) => { log(`disabling ${o.id}: ${String(err)}`) })
       return
     }
     const p = parse(o.id, o.entry.definition)
     if (typeof p === 'string') { refreshCard(); return }
+    syncMerge(o.id, p)
     // An update changes only the mutable properties (retention, idle-max, persistence), which
     // the instrumenter does not use: it keeps measuring unless it never started.
     if (o.change === 'updated' && inst.status(o.id) !== undefined) return
     void inst.enable(o.id, p).then(refreshCard, (err: unknown) => { log(`enabling ${o.id}: ${String(err)}`) })
+  }
+
+  /** The merge tree's view follows the membership: suspects still count (SWIM: live until declared dead). */
+  const followMember = (peer: string, change: string): void => {
+    const m = merge
+    if (m === undefined || peer === host?.peerId) return
+    const now = Date.now()
+    if (change === 'failed' || change === 'left' || change === 'forgotten') m.memberDown(peer, now)
+    else m.memberUp(peer, now)
+    mergeBinding?.run(() => ({ outputs: [], result: undefined })) // re-arms its timer: tree positions changed
+  }
+
+  /** What the merge tree must know of definition `id` (nsources included). */
+  const specOf = (id: string, definition: InstrumentationDefinition): InstrumentationSpec => {
+    const metric = cat.metrics.get(`${definition.module}.${definition.stat}`)
+    if (metric === undefined) throw new RangeError(`metric ${definition.module}.${definition.stat} is not in the catalog`)
+    const layout = valueLayout(metric, definition.decomposition)
+    return {
+      shape: layout.shape,
+      ...(layout.bucketing === undefined ? {} : { bucketing: layout.bucketing }),
+      granularity: definition.granularity,
+      retentionTime: definition.retentionTime,
+      persistData: definition.persistData,
+      valueScope: definition.valueScope,
+      expectedSources: store.report(id, definition).nsources
+    }
+  }
+
+  /** Tells the merge core about `id` when its spec changed (new, updated, or nsources moved). */
+  const syncMerge = (id: string, definition: InstrumentationDefinition): void => {
+    const m = merge
+    const b = mergeBinding
+    if (m === undefined || b === undefined) return
+    let spec: InstrumentationSpec
+    try {
+      spec = specOf(id, definition)
+    } catch (err) {
+      log(`cannot merge ${id}: ${(err as Error).message}`)
+      return
+    }
+    const text = JSON.stringify(spec)
+    if (mergeSpecs.get(id) === text) return
+    mergeSpecs.set(id, text)
+    b.run((now) => ({ outputs: m.setInstrumentation(id, spec, now), result: undefined }))
+  }
+
+  const dropFromMerge = (id: string): void => {
+    const m = merge
+    if (m === undefined || !mergeSpecs.has(id)) return
+    mergeSpecs.delete(id)
+    mergeBinding?.run((now) => ({ outputs: m.removeInstrumentation(id, now), result: undefined }))
+  }
+
+  /**
+   * Once a second, just after it ends: this node's value of every instrumentation goes to the
+   * merge tree (undefined where it does not run it: it still forwards its children's partials).
+   * A timer that fired late collects each second it missed, so every second is reported once.
+   */
+  const collectSecond = (): void => {
+    const inst = instrumenter
+    const m = merge
+    const b = mergeBinding
+    if (inst === undefined || m === undefined || b === undefined || stopping !== undefined) return
+    const due = Math.floor((Date.now() - COLLECT_OFFSET_MS) / 1000) - 1
+    const from = lastCollected === undefined ? due : Math.max(lastCollected + 1, due - MAX_CATCH_UP_SECONDS + 1)
+    for (let second = from; second <= due; second++) {
+      const values = inst.collect(second)
+      for (const d of store.list()) {
+        syncMerge(d.id, d.definition)
+        if (!mergeSpecs.has(d.id)) continue
+        try {
+          b.run((now) => ({ outputs: m.contribute(d.id, second, values.get(d.id), now), result: undefined }))
+        } catch (err) {
+          log(`contributing ${d.id} for ${second}: ${(err as Error).message}`)
+        }
+      }
+      lastCollected = second
+    }
+    refreshCard()
+  }
+
+  const armCollector = (): void => {
+    if (stopping !== undefined) return
+    const now = Date.now()
+    const next = (Math.floor(now / 1000) + 1) * 1000 + COLLECT_OFFSET_MS
+    collector = setTimeout(() => {
+      try {
+        collectSecond()
+      } finally {
+        armCollector()
+      }
+    }, next - now)
+  }
+
+  /** Retention on disk: the merge core drops old points from memory, the log here. */
+  const pruneStore = (): void => {
+    const s = pointStore
+    if (s === undefined) return
+    const nowSecond = Math.floor(Date.now() / 1000)
+    for (const d of store.list()) {
+      if (d.definition.persistData) s.prune(d.id, nowSecond - d.definition.retentionTime - d.definition.granularity)
+    }
+  }
+
+  /** Points the log kept from a previous run, decoded for the definitions that still persist them. */
+  const restorePoints = async (s: PointStore, c: MeshCore): Promise<Map<string, StoredPoint[]>> => {
+    const restore = new Map<string, StoredPoint[]>()
+    for (const [id, records] of await s.load()) {
+      const entry = c.getDefinition(id)
+      const p = entry === undefined ? undefined : parse(id, entry.definition)
+      if (p === undefined || typeof p === 'string' || !p.persistData) { s.drop(id); continue }
+      const metric = cat.metrics.get(`${p.module}.${p.stat}`)
+      if (metric === undefined) { s.drop(id); continue }
+      const layout = valueLayout(metric, p.decomposition)
+      const expectation = layout.bucketing === undefined ? { shape: layout.shape } : { shape: layout.shape, bucketing: layout.bucketing }
+      const points: StoredPoint[] = []
+      let bad = 0
+      for (const r of records) {
+        try {
+          points.push(decodeStoredPoint(id, r.bytes, expectation))
+        } catch {
+          bad++
+        }
+      }
+      if (bad > 0) log(`ignoring ${bad} unreadable stored points of ${id}`)
+      restore.set(id, points)
+    }
+    return restore
   }
 
   const liveMembers = (): MemberView[] => (core?.members() ?? []).filter((m) => m.state === 'alive' || m.state === 'suspect')
@@ -251,8 +426,42 @@ export function createNode (init: NodeInit): HeatmeshNode {
     }
   }
 
-  const router = addInstrumentationRoutes(new Router(), store)
-    .add('GET', '/debug/state', ({ res }) => { sendJson(res, 200, debugState()) })
+  const valueSource: ValueSource = {
+    definition: (id) => {
+      const d = store.get(id)
+      return d === undefined ? undefined : { definition: d.definition, crtime: d.crtime }
+    },
+    async fetch (id, startSecond, endSecond, signal) {
+      const b = mergeBinding
+      if (b === undefined) return []
+      return await b.query(id, startSecond, endSecond, signal)
+    },
+    touch: (id) => { store.touch(id) },
+    now: () => Date.now() / 1000,
+    nsources: (id) => {
+      const d = store.get(id)
+      return d === undefined ? 0 : store.report(id, d.definition).nsources
+    }
+  }
+
+  const router = addUiRoutes(addValueRoutes(addInstrumentationRoutes(new Router(), store), valueSource, {
+    catalog: cat,
+    health: () => {
+      const c = binding?.counters()
+      const mc = mergeBinding?.counters()
+      return {
+        members_live: liveMembers().length,
+        definitions: core?.listDefinitions().length ?? 0,
+        peers: host?.peers().length ?? 0,
+        gossip_rejected: c?.gossipRejected ?? 0,
+        merge_messages_sent: mc?.sent ?? 0,
+        merge_send_failures: mc?.sendFailures ?? 0,
+        merge_queries: mc?.queries ?? 0,
+        merge_query_failures: mc?.queryFailures ?? 0
+      }
+    },
+    instrumentations: () => store.list().map((d) => d.id)
+  })).add('GET', '/debug/state', ({ res }) => { sendJson(res, 200, debugState()) })
 
   function debugState (): Record<string, unknown> {
     return {
@@ -260,6 +469,9 @@ export function createNode (init: NodeInit): HeatmeshNode {
       host: host?.debugState(),
       binding: binding?.counters(),
       instrumenter: instrumenter?.debugState(),
+      merge: merge?.debugState(),
+      mergeBinding: mergeBinding?.counters(),
+      pointStore: pointStore?.stats(),
       peers: host?.peers().length ?? 0,
       members: core?.members().map((m) => ({ id: m.member.id, name: m.member.name, state: m.state })) ?? []
     }
@@ -314,18 +526,29 @@ export function createNode (init: NodeInit): HeatmeshNode {
         definitions: init.definitions
       })
       core = c
+      // The merge tree exists before the mesh binding starts: its first outputs (members,
+      // restored definitions) already feed it.
+      const ps = await openPointStore(join(init.dataDir, POINTS_DIR), { onError: (context, err) => { log(`point store: ${String(context)}: ${(err as Error).message ?? String(err)}`) } })
+      pointStore = ps
+      const m = createMergeCore({ self: h.peerId, now: Date.now(), config: init.merge, restore: await restorePoints(ps, c) })
+      merge = m
+      const mb = createMergeBinding({
+        merge: m,
+        host: h,
+        store: ps,
+        now: Date.now,
+        connect: async (peer) => { await connectTo(h, c, peer) },
+        onError: (context, err) => { log(`${context}: ${String(err)}`) }
+      })
+      mergeBinding = mb
+      await mb.start()
       const b = createMeshBinding({ core: c, host: h, dataDir: init.dataDir, now: Date.now, onOutput, onError: (context, err) => { log(`${context}: ${String(err)}`) } })
       binding = b
       await b.start()
 
-      // The instrumenter's values go to the merge tree (a later issue); until then they are
-      // collected once a second and dropped, which keeps every backend's accumulators drained,
-      // and the card follows measurements that failed since.
-      housekeeping = setInterval(() => {
-        inst.collect(Math.floor(Date.now() / 1000) - 1)
-        refreshCard()
-      }, 1000)
-      housekeeping.unref()
+      armCollector()
+      pruner = setInterval(pruneStore, PRUNE_INTERVAL_MS)
+      pruner.unref()
 
       const srv = createServer((req, res) => { void router.handle(req, res) })
       server = srv
@@ -340,7 +563,8 @@ export function createNode (init: NodeInit): HeatmeshNode {
     async stop (budgetMs = DEFAULT_STOP_BUDGET_MS) {
       stopping ??= (async () => {
         const share = Math.max(100, Math.floor(budgetMs / 4))
-        if (housekeeping !== undefined) clearInterval(housekeeping)
+        if (collector !== undefined) clearTimeout(collector)
+        if (pruner !== undefined) clearInterval(pruner)
         const srv = server
         // No new connections from here; the open ones are closed at the end.
         const closed = srv === undefined ? Promise.resolve() : new Promise<void>((resolve) => { srv.close(() => { resolve() }) })
@@ -348,6 +572,8 @@ export function createNode (init: NodeInit): HeatmeshNode {
         if (instrumenter !== undefined) { const i = instrumenter; await withBudget('stopping measurements', share, async () => { await i.stop() }) }
         // Whatever bpftrace child is left (a measurement still starting), none outlives us.
         await withBudget('stopping bpftrace', share, async () => { await stopAllBpftrace() })
+        if (mergeBinding !== undefined) { const mb = mergeBinding; await withBudget('stopping the merge tree', share, async () => { await mb.stop() }) }
+        if (pointStore !== undefined) { const ps = pointStore; await withBudget('flushing points', share, async () => { await ps.close() }) }
         if (binding !== undefined) { const b = binding; await withBudget('flushing state', share, async () => { await b.stop() }) }
         if (host !== undefined) { const h = host; await withBudget('stopping the mesh host', share, async () => { await h.stop() }) }
         if (srv !== undefined) {
