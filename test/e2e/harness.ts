@@ -48,6 +48,10 @@ export interface DaemonOptions {
   readonly netns?: string
   /** How long it may take to print `ready`. @default START_TIMEOUT_MS */
   readonly startTimeoutMs?: number
+  /** Extra arguments for node before the script (e.g. `--cpu-prof`, for profiling one daemon). @default [] */
+  readonly nodeArgs?: readonly string[]
+  /** Extra options of `heatmesh start` (e.g. `--fan-in 2`). @default [] */
+  readonly args?: readonly string[]
 }
 
 /** Something that can register cleanups (ava's t, or test.after's). */
@@ -71,9 +75,11 @@ export async function keygen (file: string): Promise<void> {
 export async function startDaemon (t: Teardown, options: DaemonOptions): Promise<Daemon> {
   const ip = options.ip ?? '127.0.0.1'
   const args = [
+    ...(options.nodeArgs ?? []),
     '--import', 'tsx', '--import', './node/shim.ts', 'node/cli.ts', 'start',
     '--http', `${options.httpIp ?? ip}:0`, '--listen', `/ip4/${ip}/tcp/0`, '--data-dir', options.dataDir, '--key', options.key, '--name', options.name,
-    ...(options.bootstrap ?? []).flatMap((b) => ['--bootstrap', b])
+    ...(options.bootstrap ?? []).flatMap((b) => ['--bootstrap', b]),
+    ...(options.args ?? [])
   ]
   // The daemon's configuration is its flags only: no HEATMESH_* variable of the runner leaks in.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HEATMESH_')))
@@ -127,16 +133,17 @@ export async function startDaemon (t: Teardown, options: DaemonOptions): Promise
  * Starts `n` daemons sharing one network key: the first alone, the others (concurrently)
  * bootstrapping through it. Names are A, B, C, ...
  */
-export async function startMesh (t: Teardown, n: number, options: { key: string, dir: string, ip?: (i: number) => string, concurrency?: number, startTimeoutMs?: number }): Promise<Daemon[]> {
+export async function startMesh (t: Teardown, n: number, options: { key: string, dir: string, ip?: (i: number) => string, concurrency?: number, startTimeoutMs?: number, args?: readonly string[] }): Promise<Daemon[]> {
   const name = (i: number): string => i < 26 ? String.fromCharCode(65 + i) : `N${i}`
   const startTimeoutMs = options.startTimeoutMs
-  const first = await startDaemon(t, { name: name(0), dataDir: join(options.dir, name(0)), key: options.key, ip: options.ip?.(0), startTimeoutMs })
+  const args = options.args
+  const first = await startDaemon(t, { name: name(0), dataDir: join(options.dir, name(0)), key: options.key, ip: options.ip?.(0), startTimeoutMs, args })
   const out = [first]
   // Starting a daemon is mostly compiling TypeScript: a few at a time keep 2 cores from thrashing.
   const batch = options.concurrency ?? 4
   for (let k = 1; k < n; k += batch) {
     out.push(...await Promise.all(Array.from({ length: Math.min(batch, n - k) }, async (_, j) => await startDaemon(t, {
-      name: name(k + j), dataDir: join(options.dir, name(k + j)), key: options.key, bootstrap: first.addresses, ip: options.ip?.(k + j), startTimeoutMs
+      name: name(k + j), dataDir: join(options.dir, name(k + j)), key: options.key, bootstrap: first.addresses, ip: options.ip?.(k + j), startTimeoutMs, args
     }))))
   }
   return out
