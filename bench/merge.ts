@@ -8,7 +8,8 @@
  *   the instrumentation existed: the baseline of the ratio;
  * - merge bytes per node per second (the binding's payload, before libp2p framing);
  * - query latency of a 60 s raw window from a non-root node, against the same query at the
- *   root (which answers from its own ring): p50 / p99 and the ratio.
+ *   root (which answers from its own ring): p50 / p99 and the ratio; the same for a 60 s
+ *   heatmap image (600x300, the issue's API figure).
  * HEATMESH_BENCH_NODES overrides N (for a loaded machine).
  */
 import { readFileSync } from 'node:fs'
@@ -85,30 +86,32 @@ export default async function bench (): Promise<void> {
     const cpuWindow = cpuPercent(mesh, WINDOW_S * 1000)
     const t0 = Math.floor(Date.now() / 1000) + 1
     let incomplete = 0
+    /** minreporting/nsources of the seconds that never completed. */
+    const seen: string[] = []
     for (let second = t0; second < t0 + WINDOW_S; second++) {
       const end = (second + 1) * 1000
       while (Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5))
       for (;;) {
-        const [p] = (await api(asker, 'GET', `/ca/instrumentations/${id}/value/raw?start_time=${second}&duration=1&ndatapoints=1&timeout=0`)).body as Array<{ minreporting: number }>
+        const [p] = (await api(asker, 'GET', `/ca/instrumentations/${id}/value/raw?start_time=${second}&duration=1&ndatapoints=1&timeout=0`)).body as Array<{ minreporting: number, nsources: number }>
         if (p !== undefined && p.minreporting >= NODES) { fresh.push(Date.now() - end); break }
-        if (Date.now() - end > 5000) { incomplete++; break }
+        if (Date.now() - end > 5000) { incomplete++; seen.push(`${p?.minreporting ?? '-'}/${p?.nsources ?? '-'}`); break }
         await new Promise((resolve) => setTimeout(resolve, 25))
       }
     }
     const busyCpu = await cpuWindow
     const bytes = (await mergeSentBytes(mesh)) - bytes0
-    const f = pct(fresh)
-    console.log(`freshness (end of t -> complete at a non-root node): p50 ${f.p50} ms, p99 ${f.p99} ms over ${fresh.length} seconds; ${incomplete} not complete within 5 s`)
+    const f = fresh.length > 0 ? pct(fresh) : { p50: NaN, p99: NaN }
+    console.log(`freshness (end of t -> complete at a non-root node): p50 ${f.p50} ms, p99 ${f.p99} ms over ${fresh.length} seconds; ${incomplete} not complete within 5 s${seen.length > 0 ? ` (minreporting/nsources: ${seen.join(' ')})` : ''}`)
     console.log(`CPU per node: ${busyCpu.toFixed(1)} % merging vs ${idleCpu.toFixed(1)} % idle before (ratio ${(busyCpu / Math.max(idleCpu, 0.01)).toFixed(2)}x)`)
     console.log(`merge payload: ${(bytes / NODES / WINDOW_S).toFixed(0)} B per node per second for one instrumentation`)
 
     // Query p99 of a 60 s window: a non-root node (fetches from the root) vs the root itself.
     const start = Math.floor(Date.now() / 1000) - 60
-    const time = async (d: Daemon): Promise<number[]> => {
+    const time = async (d: Daemon, resource = 'raw'): Promise<number[]> => {
       const out: number[] = []
       for (let i = 0; i < QUERIES; i++) {
         const t = performance.now()
-        const r = await api(d, 'GET', `/ca/instrumentations/${id}/value/raw?start_time=${start}&duration=60&timeout=0`)
+        const r = await api(d, 'GET', `/ca/instrumentations/${id}/value/${resource}?start_time=${start}&duration=60&timeout=0`)
         if (r.status !== 200) throw new Error(`query: ${JSON.stringify(r.body)}`)
         out.push(performance.now() - t)
       }
@@ -116,6 +119,9 @@ export default async function bench (): Promise<void> {
     }
     const remote = pct(await time(asker))
     const local = pct(await time(root))
+    const heatRemote = pct(await time(asker, 'heatmap/image'))
+    const heatLocal = pct(await time(root, 'heatmap/image'))
+    console.log(`60 s heatmap image (600x300): non-root p50 ${heatRemote.p50.toFixed(1)} ms, p99 ${heatRemote.p99.toFixed(1)} ms; at the root p50 ${heatLocal.p50.toFixed(1)} ms, p99 ${heatLocal.p99.toFixed(1)} ms (ratio p99 ${(heatRemote.p99 / heatLocal.p99).toFixed(2)}x)`)
     console.log(`60 s raw window: non-root p50 ${remote.p50.toFixed(1)} ms, p99 ${remote.p99.toFixed(1)} ms; at the root p50 ${local.p50.toFixed(1)} ms, p99 ${local.p99.toFixed(1)} ms (ratio p99 ${(remote.p99 / local.p99).toFixed(2)}x; target <= 50 ms)`)
   } finally {
     for (const fn of cleanups.reverse()) await fn()
