@@ -45,7 +45,8 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 // ---- encoding ------------------------------------------------------------------------------
 
-function uvLength (v: number): number {
+/** Bytes the unsigned LEB128 varint of `v` (a safe non-negative integer) takes. */
+function varintLength (v: number): number {
   if (v < 0x80) return 1
   if (v < 0x4000) return 2
   if (v < 0x200000) return 3
@@ -83,7 +84,7 @@ class Writer {
 function numLength (v: number): number {
   if (!Number.isFinite(v)) throw new RangeError(`cannot encode ${v}: values must be finite`)
   if (!Number.isSafeInteger(v)) return 9
-  return 1 + uvLength(Math.abs(v))
+  return 1 + varintLength(Math.abs(v))
 }
 
 function writeNum (w: Writer, v: number): void {
@@ -95,8 +96,8 @@ function unzigzag (v: number): number { return v % 2 === 0 ? v / 2 : -(v + 1) / 
 
 function bucketingLength (b: Bucketing): number {
   return b.kind === 'llquantize'
-    ? 1 + uvLength(b.base) + uvLength(b.low) + uvLength(b.high) + uvLength(b.nsteps)
-    : 1 + uvLength(zigzag(b.low)) + uvLength(zigzag(b.high)) + uvLength(b.step)
+    ? 1 + varintLength(b.base) + varintLength(b.low) + varintLength(b.high) + varintLength(b.nsteps)
+    : 1 + varintLength(zigzag(b.low)) + varintLength(zigzag(b.high)) + varintLength(b.step)
 }
 
 function writeBucketing (w: Writer, b: Bucketing): void {
@@ -105,13 +106,13 @@ function writeBucketing (w: Writer, b: Bucketing): void {
 
 function distLength (d: Distribution): number {
   const { index, count } = d
-  let n = uvLength(index.length)
+  let n = varintLength(index.length)
   let prev = -1
   for (let k = 0; k < index.length; k++) {
     const i = index[k]!
     const gap = i - prev - 1
     const c = count[k]!
-    n += (gap < 0x80 ? 1 : uvLength(gap)) + (c < 0x80 ? 1 : uvLength(c))
+    n += (gap < 0x80 ? 1 : varintLength(gap)) + (c < 0x80 ? 1 : varintLength(c))
     prev = i
   }
   return n
@@ -160,8 +161,8 @@ export function encodeValue (v: Value): Uint8Array {
       checkFolded(v)
       const keys = [...v.keys.keys()].sort()
       const raw = keys.map(keyBytes)
-      let size = 2 + uvLength(v.folded) + uvLength(keys.length)
-      for (let i = 0; i < keys.length; i++) size += uvLength(raw[i]!.length) + raw[i]!.length + numLength(v.keys.get(keys[i]!)!)
+      let size = 2 + varintLength(v.folded) + varintLength(keys.length)
+      for (let i = 0; i < keys.length; i++) size += varintLength(raw[i]!.length) + raw[i]!.length + numLength(v.keys.get(keys[i]!)!)
       const w = new Writer(size)
       w.u8(WIRE_VERSION); w.u8(TAG.decomposition); w.uv(v.folded); w.uv(keys.length)
       for (let i = 0; i < keys.length; i++) { w.uv(raw[i]!.length); w.raw(raw[i]!); writeNum(w, v.keys.get(keys[i]!)!) }
@@ -176,11 +177,11 @@ export function encodeValue (v: Value): Uint8Array {
       checkFolded(v)
       const keys = [...v.keys.keys()].sort()
       const raw = keys.map(keyBytes)
-      let size = 2 + bucketingLength(v.bucketing) + uvLength(v.folded) + uvLength(keys.length)
+      let size = 2 + bucketingLength(v.bucketing) + varintLength(v.folded) + varintLength(keys.length)
       for (let i = 0; i < keys.length; i++) {
         const d = v.keys.get(keys[i]!)!
         if (!sameBucketing(d.bucketing, v.bucketing)) throw new RangeError(`key ${JSON.stringify(keys[i])} has a distribution of another bucketing`)
-        size += uvLength(raw[i]!.length) + raw[i]!.length + distLength(d)
+        size += varintLength(raw[i]!.length) + raw[i]!.length + distLength(d)
       }
       const w = new Writer(size)
       w.u8(WIRE_VERSION); w.u8(TAG['decomposed-distribution']); writeBucketing(w, v.bucketing); w.uv(v.folded); w.uv(keys.length)

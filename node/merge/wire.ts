@@ -27,18 +27,6 @@ export class FieldDecodeError extends DecodeError {
   }
 }
 
-/** Bytes an unsigned varint of `v` takes. */
-export function varintLength (v: number): number {
-  if (v < 0x80) return 1
-  if (v < 0x4000) return 2
-  if (v < 0x200000) return 3
-  if (v < 0x10000000) return 4
-  let n = 4
-  v = Math.floor(v / 0x10000000)
-  while (v >= 1) { n++; v = Math.floor(v / 0x80) }
-  return n
-}
-
 /** An append-only byte buffer that grows by doubling. */
 export class ByteWriter {
   #bytes: Uint8Array
