@@ -3,17 +3,21 @@
  * place where the core's outputs become I/O and the host's events become core inputs.
  *
  * - Time: one real timer, armed at core.nextDeadline() and re-armed after every core call.
- * - `send`: the message, encoded, over one request/response protocol (CORE_PROTOCOL) whose reply
- *   is empty: the core's messages are one-way, and its answers travel as messages of their own.
- *   When the peer is not connected, the member's advertised addresses (from `member` outputs)
- *   are dialed first. `send-address` dials the seed's address and sends to whoever answers.
+ * - `send`: the message, encoded, as one frame on the peer's long-lived CORE_PROTOCOL stream
+ *   (message-channels.ts): the core's messages are one-way, and its answers travel as messages
+ *   of their own, so a stream per message (open, negotiate, empty reply, close) would be pure
+ *   overhead, and was most of an idle daemon's CPU. When the peer is not connected, the member's
+ *   advertised addresses (from `member` outputs) are dialed first. `send-address` dials the
+ *   seed's address and sends to whoever answers.
  * - `publish`: the message, encoded, on gossipsub; incoming gossip is judged by the core's own
  *   decoder as the topic validator, so a malformed message is rejected (and counted by the
  *   host) before it is delivered or forwarded.
  * - `persist`: written with writeFileAtomic to STATE_FILE in the data directory. Writes are
  *   coalesced (only the newest pending state is written, one write at a time), so a burst of
  *   changes costs one or two fsyncs; flush() waits for the last one.
- * - `member` and `definition`: handed to the daemon, which follows them.
+ * - `member` and `definition`: handed to the daemon, which follows them. `member` outputs also
+ *   feed the address book and the connection keeper (connection-keeper.ts), which keeps a few
+ *   direct connections to live members so that gossip does not depend on the bootstrap node.
  *
  * Sending is fire-and-forget: a lost message is what SWIM and anti-entropy are built to survive,
  * so failures are counted (debugState) rather than raised.
@@ -26,17 +30,21 @@ import {
   type MemberRecord, type MeshCore, type MeshOutput, type PersistedState, type TopicMessage
 } from '../core/index.js'
 import { writeFileAtomic } from './atomic-file.js'
+import { ConnectionKeeper, type KeeperCounters } from './connection-keeper.js'
+import { DEFAULT_MIN_PEERS } from './constants.js'
 import type { MeshHost } from './host.js'
 
-/** The request/response protocol that carries the core's point-to-point messages. */
-export const CORE_PROTOCOL = '/heatmesh/core/1.0.0'
+/**
+ * The protocol of the core's point-to-point messages: one-way, length-prefixed frames on a
+ * long-lived stream per peer (2.0.0; 1.0.0 was one request/response stream per message).
+ */
+export const CORE_PROTOCOL = '/heatmesh/core/2.0.0'
 /** The file, in the data directory, that holds the core's persisted state. */
 export const STATE_FILE = 'state.json'
 /** Time budget of one core message exchange (dial included). */
 const SEND_TIMEOUT_MS = 3000
 /** A timer never sleeps longer than this (a clock stepped forward is noticed within it). */
 const MAX_TIMER_MS = 60_000
-const EMPTY = new Uint8Array(0)
 
 /** What the binding needs. */
 export interface BindingInit {
@@ -50,6 +58,10 @@ export interface BindingInit {
   readonly onOutput: (output: Extract<MeshOutput, { type: 'member' | 'definition' }>) => void
   /** Told about failures worth a log line (a persist that failed). @default ignore */
   readonly onError?: (context: string, error: unknown) => void
+  /** Direct connections to live members kept open (connection-keeper.ts). @default DEFAULT_MIN_PEERS */
+  readonly minPeers?: number
+  /** Uniform random numbers in [0, 1), to pick members to connect to. @default Math.random */
+  readonly random?: () => number
 }
 
 /** Counters for debugState and the benchmark. */
@@ -67,6 +79,8 @@ export interface BindingCounters {
   gossipRejected: number
   persisted: number
   persistFailures: number
+  /** The connection keeper's dials. */
+  keeper: KeeperCounters
 }
 
 /** A running binding. */
@@ -111,12 +125,18 @@ export function createMeshBinding (init: BindingInit): MeshBinding {
   const onError = init.onError ?? (() => {})
   const counters: BindingCounters = {
     sent: 0, sendFailures: 0, sentBytes: 0, received: 0, receivedBytes: 0, published: 0, publishedBytes: 0, publishFailures: 0,
-    gossipReceived: 0, gossipReceivedBytes: 0, gossipRejected: 0, persisted: 0, persistFailures: 0
+    gossipReceived: 0, gossipReceivedBytes: 0, gossipRejected: 0, persisted: 0, persistFailures: 0, keeper: { dials: 0, dialFailures: 0 }
   }
   /** Where each member can be reached, from `member` outputs. */
   const addressBook = new Map<string, readonly string[]>()
   /** Dials in flight, one per peer. */
   const dialing = new Map<string, Promise<void>>()
+  const keeper = new ConnectionKeeper({
+    peers: () => host.peers(),
+    connect: async (peer) => { await ensureConnected(peer) },
+    random: init.random ?? Math.random
+  }, { self: host.peerId, minPeers: init.minPeers ?? DEFAULT_MIN_PEERS })
+  let offDisconnect: (() => void) | undefined
   let timer: NodeJS.Timeout | undefined
   let stopped = false
   let unsubscribe: (() => void) | undefined
@@ -156,6 +176,7 @@ export function createMeshBinding (init: BindingInit): MeshBinding {
       case 'persist': persist(o.state); return
       case 'member':
         noteMember(o.member, o.change)
+        keeper.memberChanged(o.member.id, o.change)
         init.onOutput(o)
         return
       case 'definition': init.onOutput(o); return
@@ -198,7 +219,7 @@ export function createMeshBinding (init: BindingInit): MeshBinding {
     if (stopped) return
     try {
       await ensureConnected(peer)
-      await host.request(peer, CORE_PROTOCOL, bytes, { timeoutMs: SEND_TIMEOUT_MS })
+      await host.send(peer, CORE_PROTOCOL, bytes, { timeoutMs: SEND_TIMEOUT_MS })
       counters.sent++
       counters.sentBytes += bytes.byteLength
     } catch {
@@ -251,12 +272,12 @@ export function createMeshBinding (init: BindingInit): MeshBinding {
 
   return {
     async start () {
-      await host.handle(CORE_PROTOCOL, (from, request) => {
+      await host.handleMessages(CORE_PROTOCOL, (from, message) => {
         counters.received++
-        counters.receivedBytes += request.byteLength
-        if (!stopped) carry(core.handle({ type: 'message', from, message: request }, now()))
-        return EMPTY
+        counters.receivedBytes += message.byteLength
+        if (!stopped) carry(core.handle({ type: 'message', from, message }, now()))
       })
+      offDisconnect = host.on('peer:disconnect', (peer) => { keeper.peerDisconnected(peer) })
       unsubscribe = host.subscribe<TopicMessage>(DEFINITIONS_TOPIC, (from, message) => {
         if (stopped) return
         carry(core.handle({ type: 'gossip', from, topic: DEFINITIONS_TOPIC, message }, now()))
@@ -290,12 +311,14 @@ export function createMeshBinding (init: BindingInit): MeshBinding {
     flush,
     async stop () {
       stopped = true
+      keeper.stop()
+      offDisconnect?.()
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined
       unsubscribe?.()
       await host.unhandle(CORE_PROTOCOL).catch(() => {})
       await flush()
     },
-    counters: () => ({ ...counters })
+    counters: () => ({ ...counters, keeper: { ...keeper.counters } })
   }
 }

@@ -11,12 +11,34 @@
  * `onMessage` (kept in a WeakMap keyed by gossipsub's message object, which is the same object in
  * the validator call and in the delivery event), so nothing is decoded twice.
  *
- * Counting. Verdicts are counted per topic here. Messages that never reach a validator (a bad
- * signature, a missing author, a malformed RPC) are counted by gossipsub's own metrics, which we
- * collect through a minimal MetricsRegister that keeps just those counters.
+ * Rate. Each author (the message's signer, `from`) may make us validate at most `rate` messages
+ * per topic: a token bucket per author (rate-limit.ts), charged before the validator runs, so a
+ * flood costs us no decoding. The key is the author rather than the neighbour that relayed the
+ * message because the signature makes the author certain and the fault is the author's: keyed
+ * by neighbour, the limit would throttle honest relays, and everyone behind them, for a flood
+ * they only forwarded. Over the rate, a message is dropped and not forwarded; when the author is
+ * the neighbour that sent it to us it is rejected, so gossipsub's score penalises the flooder
+ * itself (P4, below), and when it was relayed it is ignored, which penalises nobody: the relay
+ * may have seen the burst spread over more time than we did.
+ *
+ * Score. gossipsub scores a topic's invalid messages (P4) only for topics it has score
+ * parameters for, so each subscribed topic gets parameters that keep only that penalty: the
+ * square of the recent rejections from a neighbour, decaying to 30 % a second (gossipsub's
+ * default). A neighbour that keeps sending invalid or over-rate messages falls below the gossip
+ * (-10), publish (-50) and graylist (-80) thresholds within about 10 rejections, and then its
+ * RPCs are ignored until it calms down; a one-off burst is forgiven within seconds. The other
+ * terms stay off: the mesh-delivery terms would punish neighbours for the silence of a quiet
+ * topic, which the definitions topic mostly is.
+ *
+ * Counting. Verdicts are counted per topic here, with the reasons that are ours (size, rate, the
+ * validator's verdict). Messages that never reach a validator (a bad signature, a missing
+ * author, a malformed RPC, a duplicate already seen) are counted by gossipsub's own metrics,
+ * which we collect through a minimal MetricsRegister that keeps just those counters.
  */
 import { TopicValidatorResult, type GossipSub, type GossipsubOpts, type Message } from '@libp2p/gossipsub'
 import type { MetricsRegister } from '@libp2p/gossipsub/metrics'
+import { createTopicScoreParams, type PeerScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
+import { TokenBuckets, type RatePolicy } from './rate-limit.js'
 
 /** The caller's verdict on one gossip message. */
 export type GossipVerdict<T> =
@@ -36,13 +58,23 @@ export type GossipValidator<T> = (from: string, data: Uint8Array) => GossipVerdi
 /** Receives an accepted message (never our own): its author and the validator's decoded value. */
 export type GossipHandler<T> = (from: string, value: T) => void
 
-/** Per-topic counters. */
+/**
+ * Per-topic counters: every message that reached the topic's hook is counted once by verdict
+ * (`accepted`, `rejected`, `ignored`), and the dropped ones once more by reason (`oversized`,
+ * `rateLimited`, `invalid`, `validatorIgnored`).
+ */
 export interface TopicCounters {
   accepted: number
   rejected: number
   ignored: number
-  /** Of `rejected`: payloads over the gossip size limit (refused before the validator ran). */
+  /** Rejected: payloads over the gossip size limit (refused before the validator ran). */
   oversized: number
+  /** Over their author's rate (before the validator ran): rejected when the author sent it to us itself, ignored when relayed. */
+  rateLimited: number
+  /** Rejected by the validator (malformed, or the validator threw). */
+  invalid: number
+  /** Ignored by the validator (e.g. unwanted but not the sender's fault). */
+  validatorIgnored: number
   /** Handler calls that threw (a bug in the caller; the message was still accepted). */
   handlerErrors: number
   /** The reason of the latest rejection, for debugging. */
@@ -53,6 +85,11 @@ export interface TopicCounters {
 export interface EnvelopeCounters {
   /** By gossipsub's reason (`invalid_signature`, `invalid_seqno`, `invalid_peerid`, ...). */
   readonly invalid: Record<string, number>
+  /**
+   * Messages already seen (gossipsub's seen cache, 2 minutes): the normal echo of a mesh, where
+   * a message arrives from several neighbours, and any replay of a recent message.
+   */
+  duplicates: number
   /** Inbound RPC streams that failed to decode (e.g. a frame over the RPC size limit). */
   readStreamErrors: number
   /** RPCs that decoded but whose contents were malformed. */
@@ -65,7 +102,23 @@ export interface GossipLimits {
   readonly maxGossipBytes: number
   /** Largest RPC frame read from a peer (a frame can batch several messages and control data). */
   readonly maxFrameBytes: number
+  /** How many messages per topic each author may make us validate (see the module comment). */
+  readonly rate: RatePolicy
 }
+
+/**
+ * gossipsub's score parameters for a subscribed topic: only P4, invalid messages (see the module
+ * comment). They pass gossipsub's validateTopicScoreParams (a test checks).
+ */
+export const TOPIC_SCORE_PARAMS: TopicScoreParams = createTopicScoreParams({
+  topicWeight: 1,
+  timeInMeshWeight: 0,
+  firstMessageDeliveriesWeight: 0,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -1,
+  invalidMessageDeliveriesDecay: 0.3
+})
 
 /**
  * A MetricsRegister for gossipsub that keeps only the envelope counters and makes every other
@@ -80,6 +133,7 @@ export function envelopeCounterRegister (counters: EnvelopeCounters): MetricsReg
       if (error === TopicValidatorResult.Reject || error === TopicValidatorResult.Ignore) return
       counters.invalid[error] = (counters.invalid[error] ?? 0) + value
     },
+    gossipsub_pre_validation_duplicate_total: (_labels, value) => { counters.duplicates += value },
     gossipsub_peer_read_stream_err_count_total: (_labels, value) => { counters.readStreamErrors += value },
     gossipsub_rpc_data_err_count_total: (_labels, value) => { counters.rpcErrors += value }
   }
@@ -126,23 +180,34 @@ interface Subscription {
   readonly validate: GossipValidator<unknown>
   readonly onMessage: GossipHandler<unknown>
   readonly counters: TopicCounters
+  /** Token buckets by author, for this topic. */
+  readonly rate: TokenBuckets
+}
+
+/** What GossipTopics uses of gossipsub: its public face, plus the score its runtime object has (see the module comment). */
+export type ScoredGossipSub = GossipSub & {
+  readonly score: { readonly params: PeerScoreParams }
+  getScore: (peer: string) => number
 }
 
 /** The topics of one host: subscriptions with their validators, publishing, counters. */
 export class GossipTopics {
   readonly envelope: EnvelopeCounters
-  readonly #pubsub: GossipSub
+  readonly #pubsub: ScoredGossipSub
   readonly #limits: GossipLimits
+  readonly #now: () => number
   readonly #onError: (context: string, error: unknown) => void
   readonly #subscriptions = new Map<string, Subscription>()
   readonly #counters = new Map<string, TopicCounters>()
   /** Decoded values of accepted messages, from the validator call to the delivery event. */
   readonly #decoded = new WeakMap<Message, unknown>()
 
-  constructor (pubsub: GossipSub, limits: GossipLimits, envelope: EnvelopeCounters, onError: (context: string, error: unknown) => void) {
-    this.#pubsub = pubsub
+  /** `now` is a monotonic clock in ms, for the rate limit. */
+  constructor (pubsub: GossipSub, limits: GossipLimits, envelope: EnvelopeCounters, now: () => number, onError: (context: string, error: unknown) => void) {
+    this.#pubsub = pubsub as ScoredGossipSub
     this.#limits = limits
     this.envelope = envelope
+    this.#now = now
     this.#onError = onError
     pubsub.addEventListener('message', (event) => { this.#deliver(event.detail) })
   }
@@ -152,6 +217,11 @@ export class GossipTopics {
     return Object.fromEntries([...this.#counters].map(([topic, c]) => [topic, { ...c }]))
   }
 
+  /** gossipsub's score of `peer` (0 for a peer it does not know). */
+  score (peer: string): number {
+    return this.#pubsub.getScore(peer)
+  }
+
   /**
    * Subscribes to `topic`. Without a validator every message within the size limit is accepted
    * and delivered as its bytes. One subscription per topic (a second is a bug). Returns the
@@ -159,15 +229,18 @@ export class GossipTopics {
    */
   subscribe<T>(topic: string, onMessage: GossipHandler<T>, validate?: GossipValidator<T>): () => void {
     if (this.#subscriptions.has(topic)) throw new Error(`already subscribed to ${topic}`)
-    const counters = this.#counters.get(topic) ?? { accepted: 0, rejected: 0, ignored: 0, oversized: 0, handlerErrors: 0 }
+    const counters = this.#counters.get(topic) ?? { accepted: 0, rejected: 0, ignored: 0, oversized: 0, rateLimited: 0, invalid: 0, validatorIgnored: 0, handlerErrors: 0 }
     this.#counters.set(topic, counters)
     const subscription: Subscription = {
       validate: (validate ?? acceptBytes) as GossipValidator<unknown>,
       onMessage: onMessage as GossipHandler<unknown>,
-      counters
+      counters,
+      rate: new TokenBuckets(this.#limits.rate)
     }
     this.#subscriptions.set(topic, subscription)
-    this.#pubsub.topicValidators.set(topic, (_neighbour, message) => this.#judge(topic, subscription, message))
+    // Read by gossipsub at every score computation, so a topic can be scored from its subscription on.
+    this.#pubsub.score.params.topics[topic] ??= { ...TOPIC_SCORE_PARAMS }
+    this.#pubsub.topicValidators.set(topic, (neighbour, message) => this.#judge(topic, subscription, neighbour.toString(), message))
     this.#pubsub.subscribe(topic)
     return () => {
       if (this.#subscriptions.get(topic) !== subscription) return
@@ -189,7 +262,7 @@ export class GossipTopics {
     return result.recipients.length
   }
 
-  #judge (topic: string, subscription: Subscription, message: Message): TopicValidatorResult {
+  #judge (topic: string, subscription: Subscription, neighbour: string, message: Message): TopicValidatorResult {
     const counters = subscription.counters
     const reject = (reason: string): TopicValidatorResult => {
       counters.rejected++
@@ -197,16 +270,28 @@ export class GossipTopics {
       return TopicValidatorResult.Reject
     }
     // StrictSign already refused unsigned messages; this keeps the type honest.
-    if (message.type !== 'signed') return reject('unsigned message')
+    if (message.type !== 'signed') {
+      counters.invalid++
+      return reject('unsigned message')
+    }
     if (message.data.byteLength > this.#limits.maxGossipBytes) {
       counters.oversized++
       return reject(`payload of ${message.data.byteLength} bytes exceeds the limit of ${this.#limits.maxGossipBytes}`)
     }
+    const author = message.from.toString()
+    if (!subscription.rate.take(author, this.#now())) {
+      counters.rateLimited++
+      const { perSecond, burst } = this.#limits.rate
+      if (author === neighbour) return reject(`over the rate of ${perSecond} messages a second (burst ${burst}) from ${author}`)
+      counters.ignored++
+      return TopicValidatorResult.Ignore
+    }
     let verdict: GossipVerdict<unknown>
     try {
-      verdict = subscription.validate(message.from.toString(), message.data)
+      verdict = subscription.validate(author, message.data)
     } catch (err) {
       this.#onError(`validating a message on ${topic}`, err)
+      counters.invalid++
       return reject(`validator threw: ${err instanceof Error ? err.message : String(err)}`)
     }
     switch (verdict.type) {
@@ -215,12 +300,15 @@ export class GossipTopics {
         this.#decoded.set(message, verdict.value)
         return TopicValidatorResult.Accept
       case 'reject':
+        counters.invalid++
         return reject(verdict.reason)
       case 'ignore':
         counters.ignored++
+        counters.validatorIgnored++
         return TopicValidatorResult.Ignore
       default: {
         const never: never = verdict
+        counters.invalid++
         return reject(`validator returned ${JSON.stringify(never)}`)
       }
     }

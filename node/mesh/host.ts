@@ -6,7 +6,8 @@
  *
  * The stack (STACK.md): TCP; the private-network protector with the network key, so a peer
  * without the key fails at the first bytes of a connection; noise; yamux; identify; ping (the
- * connection monitor's probe); gossipsub (gossip.ts); request/response streams (streams.ts);
+ * connection monitor's probe); gossipsub (gossip.ts, with a per-author rate limit); one-way
+ * messages on long-lived streams (message-channels.ts); request/response streams (streams.ts);
  * the redialer for bootstrap peers (redial.ts). Connection limits are raised for loopback.
  */
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -21,13 +22,15 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
 import { InvalidFieldError } from '../../metad/index.js'
 import {
-  CONNECTION_LIMITS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_GOSSIP_BYTES,
+  CONNECTION_LIMITS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_GOSSIP_RATE, DEFAULT_LISTEN, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_GOSSIP_BYTES,
   DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_REDIAL_BACKOFF, DEFAULT_REQUEST_TIMEOUT_MS
 } from './constants.js'
 import { describeError, MeshDialError } from './errors.js'
 import { envelopeCounterRegister, gossipOptions, GossipTopics, type EnvelopeCounters, type GossipHandler, type GossipValidator, type TopicCounters } from './gossip.js'
 import type { NodeIdentity } from './identity.js'
+import { MessageChannels, type ChannelCounters, type MessageHandler, type SendOptions } from './message-channels.js'
 import { pnetKeyBytes, type NetworkKey } from './network-key.js'
+import type { RatePolicy } from './rate-limit.js'
 import { parseBootstrapAddress, Redialer, type BackoffPolicy, type RedialTargetState } from './redial.js'
 import { RequestResponse, type RequestHandler, type RequestOptions, type StreamCounters } from './streams.js'
 
@@ -47,6 +50,8 @@ export interface MeshHostInit {
   readonly maxFrameBytes?: number
   /** Largest gossip payload. @default DEFAULT_MAX_GOSSIP_BYTES */
   readonly maxGossipBytes?: number
+  /** Gossip messages per topic each author may make this node validate, field by field (gossip.ts). @default DEFAULT_GOSSIP_RATE */
+  readonly gossipRate?: Partial<RatePolicy>
   /** Time budget of a request, both sides. @default DEFAULT_REQUEST_TIMEOUT_MS */
   readonly requestTimeoutMs?: number
   /** Connection monitor ping interval; 0 turns the monitor off. @default DEFAULT_MONITOR_INTERVAL_MS */
@@ -76,8 +81,12 @@ export interface MeshHostState {
   readonly peers: readonly string[]
   readonly protocols: readonly string[]
   readonly topics: Readonly<Record<string, TopicCounters>>
+  /** Our gossipsub mesh peers per subscribed topic (those we forward to). */
+  readonly gossipMesh: Readonly<Record<string, readonly string[]>>
   readonly gossipEnvelope: EnvelopeCounters
   readonly streams: StreamCounters
+  /** One-way message channels: counters, and how many outbound channels are open. */
+  readonly channels: ChannelCounters & { readonly open: number }
   readonly redial: readonly RedialTargetState[]
   readonly stopped: boolean
 }
@@ -108,12 +117,24 @@ export interface MeshHost {
   }
   /** Peers in our gossipsub mesh for `topic` (those we forward to). */
   meshPeers: (topic: string) => string[]
+  /** gossipsub's score of `peer` (0 when unknown; negative after invalid or over-rate gossip from it). */
+  gossipScore: (peer: string) => number
   /** Registers the request handler of `protocol` (e.g. '/heatmesh/sync/1.0.0'). */
   handle: (protocol: string, handler: RequestHandler) => Promise<void>
-  /** Removes the handler of `protocol`. */
+  /** Removes the handler of `protocol` (a request or a message handler). */
   unhandle: (protocol: string) => Promise<void>
   /** One request/response exchange with `peer`; rejects with MeshRequestError. */
   request: (peer: string, protocol: string, data: Uint8Array, options?: RequestOptions) => Promise<Uint8Array>
+  /**
+   * Registers the handler of one-way messages on `protocol` (message-channels.ts): each message
+   * a peer sends with `send` is handed to it with the sender's peer id, in the order sent.
+   */
+  handleMessages: (protocol: string, handler: MessageHandler) => Promise<void>
+  /**
+   * Sends a one-way message to `peer` on `protocol` over a long-lived stream (much cheaper than a
+   * request); resolves once written, not delivered. Rejects with MeshRequestError.
+   */
+  send: (peer: string, protocol: string, data: Uint8Array, options?: SendOptions) => Promise<void>
   /** Listens to peer events; returns the function that stops listening. */
   on: (event: PeerEvent, listener: (peer: string) => void) => () => void
   /** A snapshot for debugging. */
@@ -140,7 +161,8 @@ export async function createMeshHost (init: MeshHostInit): Promise<MeshHost> {
   const monitorIntervalMs = init.monitorIntervalMs ?? DEFAULT_MONITOR_INTERVAL_MS
   const dialTimeoutMs = init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS
   const onError = init.onError ?? (() => {})
-  const envelope: EnvelopeCounters = { invalid: {}, readStreamErrors: 0, rpcErrors: 0 }
+  const rate: RatePolicy = { ...DEFAULT_GOSSIP_RATE, ...init.gossipRate }
+  const envelope: EnvelopeCounters = { invalid: {}, duplicates: 0, readStreamErrors: 0, rpcErrors: 0 }
 
   const node: Node = await createLibp2p({
     privateKey: init.identity.privateKey,
@@ -164,7 +186,7 @@ export async function createMeshHost (init: MeshHostInit): Promise<MeshHost> {
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub(gossipOptions({ maxGossipBytes, maxFrameBytes }, envelopeCounterRegister(envelope)))
+      pubsub: gossipsub(gossipOptions({ maxGossipBytes, maxFrameBytes, rate }, envelopeCounterRegister(envelope)))
     }
   })
 
@@ -198,13 +220,15 @@ export async function createMeshHost (init: MeshHostInit): Promise<MeshHost> {
   node.addEventListener('peer:connect', (event) => { emit('peer:connect', event.detail) })
   node.addEventListener('peer:disconnect', (event) => { emit('peer:disconnect', event.detail) })
 
-  const topics = new GossipTopics(node.services.pubsub, { maxGossipBytes, maxFrameBytes }, envelope, onError)
+  const topics = new GossipTopics(node.services.pubsub, { maxGossipBytes, maxFrameBytes, rate }, envelope, () => performance.now(), onError)
   const streams = new RequestResponse(node, { maxFrameBytes, requestTimeoutMs }, shutdown.signal, onError)
+  const channels = new MessageChannels(node, { maxFrameBytes, requestTimeoutMs }, shutdown.signal, onError)
   redialer.start()
 
   let stopping: Promise<void> | undefined
   const addresses = (): string[] => node.getMultiaddrs().map((ma) => ma.toString())
   const peers = (): string[] => [...new Set(node.getConnections().map((c) => c.remotePeer.toString()))]
+  const meshPeers = (topic: string): string[] => (node.services.pubsub as unknown as WithMeshPeers).getMeshPeers(topic)
 
   return {
     peerId: init.identity.peerId,
@@ -227,10 +251,22 @@ export async function createMeshHost (init: MeshHostInit): Promise<MeshHost> {
     },
     publish: async (topic, data) => await topics.publish(topic, data),
     subscribe: <T>(topic: string, onMessage: GossipHandler<T>, validate?: GossipValidator<T>) => topics.subscribe(topic, onMessage, validate),
-    meshPeers: (topic) => (node.services.pubsub as unknown as WithMeshPeers).getMeshPeers(topic),
-    handle: async (protocol, handler) => { await streams.handle(protocol, handler) },
-    unhandle: async (protocol) => { await streams.unhandle(protocol) },
+    meshPeers,
+    gossipScore: (peer) => topics.score(peer),
+    handle: async (protocol, handler) => {
+      if (channels.has(protocol)) throw new Error(`a handler for ${protocol} is already registered`)
+      await streams.handle(protocol, handler)
+    },
+    unhandle: async (protocol) => {
+      if (channels.has(protocol)) await channels.unhandle(protocol)
+      else await streams.unhandle(protocol)
+    },
     request: async (peer, protocol, data, options) => await streams.request(peer, protocol, data, options),
+    handleMessages: async (protocol, handler) => {
+      if (streams.protocols.includes(protocol)) throw new Error(`a handler for ${protocol} is already registered`)
+      await channels.handle(protocol, handler)
+    },
+    send: async (peer, protocol, data, options) => { await channels.send(peer, protocol, data, options) },
     on (event, listener) {
       listeners[event].add(listener)
       return () => { listeners[event].delete(listener) }
@@ -239,10 +275,12 @@ export async function createMeshHost (init: MeshHostInit): Promise<MeshHost> {
       peerId: init.identity.peerId,
       addresses: stopping === undefined ? addresses() : [],
       peers: peers(),
-      protocols: streams.protocols,
+      protocols: [...streams.protocols, ...channels.protocols],
       topics: topics.counters(),
+      gossipMesh: Object.fromEntries(Object.keys(topics.counters()).map((topic) => [topic, stopping === undefined ? meshPeers(topic) : []])),
       gossipEnvelope: { ...envelope, invalid: { ...envelope.invalid } },
       streams: { ...streams.counters },
+      channels: { ...channels.counters, open: channels.open },
       redial: redialer.debugState(),
       stopped: stopping !== undefined
     }),

@@ -114,7 +114,7 @@ export class RequestResponse {
         ? 'stopped'
         : options.signal?.aborted === true
           ? 'aborted'
-          : timeout.aborted ? 'timeout' : classify(stage, err)
+          : timeout.aborted ? 'timeout' : classifyStreamFailure(stage, err)
       throw new MeshRequestError(peer, protocol, failure, describeError(err), { cause: err })
     }
   }
@@ -148,13 +148,14 @@ export class RequestResponse {
   }
 }
 
-function isOversize (err: unknown): boolean {
+/** Whether `err` is a frame refused for its length (ours or the peer's), by its name. */
+export function isOversize (err: unknown): boolean {
   const name = (err as { name?: unknown } | null)?.name
   return name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'StreamBufferError'
 }
 
 /** How a request failed, from where it failed and the error's name (libp2p errors are told apart by name). */
-function classify (stage: 'dial' | 'exchange', err: unknown): RequestFailure {
+export function classifyStreamFailure (stage: 'dial' | 'exchange', err: unknown): RequestFailure {
   if (isOversize(err)) return 'too-large'
   const name = (err as { name?: unknown } | null)?.name
   if (name === 'UnsupportedProtocolError') return 'unsupported'
