@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { writeFileAtomic } from '../node/mesh/index.js'
+import { writeFileAtomic } from '../node/store/index.js'
 import { openPointStore, type PointStore } from '../node/store/index.js'
 
 const IDS = Array.from({ length: 10 }, (_, i) => `${i.toString(16).padStart(16, '0')}`)

@@ -108,23 +108,6 @@ export function defaultBackends (hostname: string): Backend[] {
   return [createProcfsBackend(), createProcessBackend(), createSyntheticBackend({ hostname }), createBpftraceBackend()]
 }
 
-/**
- * Makes sure `host` has a connection to member `peer`, dialing the addresses its card
- * advertises (the merge tree sends to parents and holders the gossip mesh may not connect us
- * to). Never rejects: a send that follows fails and is counted.
- */
-async function connectTo (host: MeshHost, core: MeshCore, peer: string): Promise<void> {
-  if (host.peers().includes(peer)) return
-  for (const address of core.member(peer)?.member.addresses ?? []) {
-    try {
-      await host.dial(address)
-      return
-    } catch {
-      // the next address
-    }
-  }
-}
-
 export function createNode (init: NodeInit): HeatmeshNode {
   const log = init.log ?? ((line: string) => { process.stderr.write(`heatmesh: ${line}\n`) })
   const cat = init.catalog ?? defaultCatalog
@@ -537,7 +520,7 @@ export function createNode (init: NodeInit): HeatmeshNode {
         host: h,
         store: ps,
         now: Date.now,
-        connect: async (peer) => { await connectTo(h, c, peer) },
+        connect: async (peer) => { await binding?.connect(peer) },
         onError: (context, err) => { log(`${context}: ${String(err)}`) }
       })
       mergeBinding = mb

@@ -29,7 +29,7 @@ import {
   decodePersistedState, decodeTopicMessage, DEFINITIONS_TOPIC, encodePeerMessage, encodeTopicMessage,
   type MemberRecord, type MeshCore, type MeshOutput, type PersistedState, type TopicMessage
 } from '../core/index.js'
-import { writeFileAtomic } from './atomic-file.js'
+import { writeFileAtomic } from '../store/index.js'
 import { ConnectionKeeper, type KeeperCounters } from './connection-keeper.js'
 import { DEFAULT_MIN_PEERS } from './constants.js'
 import type { MeshHost } from './host.js'
@@ -89,6 +89,12 @@ export interface MeshBinding {
   start: () => Promise<void>
   /** Runs a core command at the current time and carries out the outputs it returns. */
   run: <T>(command: (now: number) => { outputs: MeshOutput[], result: T }) => T
+  /**
+   * Makes sure there is a connection to member `peer`, dialing the addresses its card
+   * advertises (one dial in flight per peer); never rejects. Other protocols' bindings (the
+   * merge tree) send through it.
+   */
+  connect: (peer: string) => Promise<void>
   /** Leaves the mesh, driving the core until it has left or `budgetMs` passed; then flushes state. */
   leave: (budgetMs: number) => Promise<void>
   /** Resolves once the newest persisted state is on disk. */
@@ -293,6 +299,7 @@ export function createMeshBinding (init: BindingInit): MeshBinding {
       })
       carry(core.start(now()))
     },
+    connect: ensureConnected,
     run (command) {
       const { outputs, result } = command(now())
       carry(outputs)

@@ -39,5 +39,4 @@ export {
 } from './network-key.js'
 export { generateIdentity, parseIdentity, loadOrCreateIdentity, IDENTITY_FILE, type NodeIdentity } from './identity.js'
 export { KeyFileError, MeshRequestError, MeshDialError, type KeyFileKind, type RequestFailure } from './errors.js'
-export { writeFileAtomic, type AtomicWriteOptions } from './atomic-file.js'
 export * as meshDefaults from './constants.js'

@@ -4,7 +4,7 @@
  * with mode 0600 so that only the daemon's user can read them.
  */
 import { open } from 'node:fs/promises'
-import { writeFileAtomic } from './atomic-file.js'
+import { writeFileAtomic } from '../store/index.js'
 import { MAX_KEY_FILE_BYTES } from './constants.js'
 import { KeyFileError, type KeyFileKind } from './errors.js'
 

@@ -23,3 +23,4 @@ export {
 export { MAX_PAYLOAD_BYTES, MAX_ID_LENGTH, POINT_LOG_VERSION } from './log-format.js'
 export { pointFileName } from './file-name.js'
 export * as storeDefaults from './constants.js'
+export { syncDirectory, writeFileAtomic, type AtomicWriteOptions } from './atomic-file.js'

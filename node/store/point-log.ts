@@ -47,6 +47,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { mkdir, open, readdir, rename, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { DecodeError, HeatmeshError, InvalidFieldError } from '../../metad/index.js'
+import { syncDirectory } from './atomic-file.js'
 import { DEFAULT_COMPACTION_FLOOR_BYTES, DEFAULT_SYNC_INTERVAL_MS } from './constants.js'
 import { isPendingFileName, isPointFileName, pendingFileName, pointFileName } from './file-name.js'
 import {
@@ -786,12 +787,3 @@ async function readAll (fd: FileHandle, buf: Buffer, position: number): Promise<
   }
 }
 
-/** fsyncs a directory so that entries created, renamed or removed in it are durable. */
-async function syncDirectory (dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}

@@ -53,8 +53,8 @@ export async function writeFileAtomic (path: string, data: Uint8Array | string, 
   await syncDirectory(dir)
 }
 
-/** fsyncs a directory so that entries created or renamed in it are durable. */
-async function syncDirectory (dir: string): Promise<void> {
+/** fsyncs a directory so that entries created, renamed or removed in it are durable. */
+export async function syncDirectory (dir: string): Promise<void> {
   const handle = await open(dir, 'r')
   try {
     await handle.sync()

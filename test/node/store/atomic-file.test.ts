@@ -2,7 +2,7 @@ import test from 'ava'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../../../node/mesh/index.js'
+import { writeFileAtomic } from '../../../node/store/index.js'
 
 async function withDir (fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'heatmesh-atomic-'))
