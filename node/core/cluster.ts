@@ -23,6 +23,9 @@ import {
   type DefinitionId, type MemberRecord, type PeerId, type PeerMessage, type TopicMessage
 } from './messages.js'
 import { createMeshCore, type MeshCore, type MeshOutput } from './mesh-core.js'
+import { MemberSnapshot } from './member-table.js'
+import { memberRecord } from './messages.js'
+import { createPeerInterner, type PeerInterner } from './peer-interner.js'
 import type { MembershipConfig } from './membership.js'
 import type { DefinitionsConfig } from './definitions.js'
 import type { PersistedState } from './persisted-state.js'
@@ -53,6 +56,17 @@ export interface ClusterOptions {
   readonly definitions?: Partial<DefinitionsConfig>
   /** Keep a hash of every output, for determinism checks. @default false */
   readonly trace?: boolean
+  /**
+   * One peer interner for every node (the simulator's memory layout) or one per node (the
+   * daemon's). The protocol is the same either way; random draws over member numbers (probe
+   * order, gossip targets) fall differently, as numbers differ. @default 'private'
+   */
+  readonly interner?: 'private' | 'shared'
+  /**
+   * Start every node with the whole mesh in its view (a formed mesh, no join storm; see
+   * MeshCoreInit.snapshot). Restarted nodes join through their seeds as usual. @default false
+   */
+  readonly warm?: boolean
 }
 
 /** One node of the cluster. */
@@ -153,6 +167,9 @@ export class Cluster {
   readonly #cuts = new Set<string>()
   /** Encoded sizes of member records, which travel as shared objects in 'objects' mode. */
   readonly #recordSizes = new WeakMap<MemberRecord, number>()
+  readonly #interner: PeerInterner | undefined
+  /** The warm start's view, used by each node's first start only. */
+  #snapshot: MemberSnapshot | undefined
   #loss: number
   #seq = 0
   #inFlight = 0
@@ -179,6 +196,10 @@ export class Cluster {
       })
       this.#byId.set(id, i)
       this.#byAddress.set(address, i)
+    }
+    this.#interner = options.interner === 'shared' || options.warm === true ? createPeerInterner() : undefined
+    if (options.warm === true) {
+      this.#snapshot = new MemberSnapshot(this.#interner as PeerInterner, this.nodes.map((n) => memberRecord(cardOf(n), 0)))
     }
     for (let i = 0; i < options.nodes; i++) {
       this.#push({ kind: 'start', at: this.now + (options.startAt?.(i) ?? 0), seq: 0, node: i })
@@ -280,14 +301,17 @@ export class Cluster {
     node.lives++
     node.timerGeneration++
     node.timerAt = undefined
+    const warm = node.lives === 1 ? this.#snapshot : undefined
     node.core = createMeshCore({
-      self: { id: node.id, name: `node-${i}`, addresses: [node.address], meta: { backends: ['bpftrace', 'procfs', 'process', 'synthetic'] } },
-      seeds,
+      self: cardOf(node),
+      seeds: warm === undefined ? seeds : [],
       rng: createRng(`core:${String(this.#options.seed)}:${i}:${node.lives}`),
       now: this.now,
       restore: node.persisted,
       membership: this.#options.membership,
-      definitions: this.#options.definitions
+      definitions: this.#options.definitions,
+      interner: this.#interner,
+      snapshot: warm
     })
     this.#carryOut(node, node.core.start(this.now))
   }
@@ -452,6 +476,11 @@ export class Cluster {
     node.timerAt = at
     if (at !== undefined) this.#push({ kind: 'timer', at: Math.max(at, this.now), seq: 0, node: node.index, generation: node.timerGeneration })
   }
+}
+
+/** The card node `node` runs with. */
+function cardOf (node: ClusterNode): { id: PeerId, name: string, addresses: string[], meta: { backends: string[] } } {
+  return { id: node.id, name: `node-${node.index}`, addresses: [node.address], meta: { backends: ['bpftrace', 'procfs', 'process', 'synthetic'] } }
 }
 
 /** Builds a cluster (see Cluster). */

@@ -31,12 +31,15 @@ export {
   type ReplicaState
 } from './definitions.js'
 export {
-  decodePeerMessage, decodeTopicMessage, DEFINITIONS_TOPIC, encodedSize, encodePeerMessage, encodeTopicMessage,
+  ALIVE_UPDATE_OVERHEAD, decodePeerMessage, decodeTopicMessage, DEFINITIONS_TOPIC, encodedSize, encodePeerMessage, encodeTopicMessage,
+  jsonByteLength, memberRecord, memberRecordBytes,
   MAX_ADDRESSES, MAX_ADDRESS_LENGTH, MAX_DEFINITION_BYTES, MAX_DEFINITIONS_PER_CHUNK, MAX_MEMBERS_PER_CHUNK, MAX_MESSAGE_BYTES,
   MAX_META_BYTES, MAX_NAME_LENGTH, MAX_PEER_ID_LENGTH, MAX_UPDATES_PER_MESSAGE, WIRE_VERSION,
   type DefinitionEntry, type DefinitionId, type JsonObject, type JsonValue, type MemberEntry, type MemberRecord, type MemberState,
   type MemberUpdate, type PeerId, type PeerMessage, type SyncSet, type TopicMessage, type Version
 } from './messages.js'
 export { decodePersistedState, PERSISTED_FORMAT, type PersistedState } from './persisted-state.js'
+export { createPeerInterner, PeerInterner } from './peer-interner.js'
+export { MemberSnapshot } from './member-table.js'
 export { createRng, type Rng } from './rng.js'
 export { Cluster, clusterPeerId, createCluster, type ClusterNode, type ClusterOptions } from './cluster.js'

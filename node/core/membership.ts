@@ -63,6 +63,16 @@
  * and declared dead when the suspicion times out: 16 s with the expected confirmations, 96 s
  * with none, at N = 10,000 (4 to 24 s at N <= 10; the tests measure 5-8 s at N = 5..8); then
  * known everywhere within O(log N) gossip rounds. See detectionBound for the worst case.
+ *
+ * MEMORY. The member table is one Int32 slot per member number (record handle and state) from a
+ * peer interner, plus a time written only for members that changed (member-table.ts,
+ * peer-interner.ts); records and their hashes are held once, in the interner. There are no
+ * per-member lists: random live members are drawn by rejection over member numbers, and the
+ * probe order is a permutation computed per round (probe-order.ts). The daemon's node has a
+ * private interner (~140 bytes per member, mostly its id map); the simulator shares one between
+ * all its nodes and starts them from one snapshot shared copy-on-write, so 10,000 nodes of
+ * 10,000 members fit in well under 1 GB where a Map and an object per member took ~16 GB.
+ * Internally members are numbers; peer ids appear only at the edges (messages, outputs, getters).
  */
 import {
   DEFAULT_DEAD_RETENTION, DEFAULT_GOSSIP_FANOUT, DEFAULT_GOSSIP_INTERVAL, DEFAULT_INDIRECT_CHECKS, DEFAULT_JOIN_FANOUT,
@@ -70,13 +80,16 @@ import {
   DEFAULT_PROBE_INTERVAL, DEFAULT_PROBE_TIMEOUT, DEFAULT_PUSH_PULL_INTERVAL, DEFAULT_RECONNECT_INTERVAL, DEFAULT_RETRANSMIT_MULT,
   DEFAULT_SUSPICION_MAX_MULT, DEFAULT_SUSPICION_MULT
 } from './constants.js'
-import { BroadcastQueue } from './broadcasts.js'
-import { bucketOf, SetDigest } from './digest.js'
+import { DeadlineHeap } from './deadline-heap.js'
+import { MemberTable, NumberSet, type MemberSnapshot } from './member-table.js'
+import { ProbeOrder } from './probe-order.js'
 import {
-  MAX_MEMBERS_PER_CHUNK, MAX_MESSAGE_BYTES, MAX_UPDATES_PER_MESSAGE, memberRecord, memberRecordBytes,
+  ALIVE_UPDATE_OVERHEAD, jsonByteLength, MAX_MEMBERS_PER_CHUNK, MAX_MESSAGE_BYTES, MAX_UPDATES_PER_MESSAGE, memberRecord, memberRecordBytes,
   type MemberEntry, type MemberRecord, type MemberState, type MemberUpdate, type PeerId, type PeerMessage
 } from './messages.js'
-import { randomFloat, randomInt, sample, shuffle, type Rng } from './rng.js'
+import { createPeerInterner, sameCard, type PeerInterner } from './peer-interner.js'
+import { randomFloat, randomInt, sample, type Rng } from './rng.js'
+import { RumourQueue } from './rumour-queue.js'
 import { TimerTable } from './timers.js'
 
 /** Push-pulls at two probe periods after start, before the delay doubles toward the steady one. */
@@ -200,7 +213,7 @@ export type MembershipTimer =
   | 'join'
   /** Forget the oldest dead member when its retention ends. */
   | 'forget'
-  /** Per suspected member (subject: its id): declare it dead. */
+  /** The earliest suspicion's timeout: declare that member dead (the others wait in a DeadlineHeap). */
   | 'suspicion'
   /** Per relayed indirect probe (subject: our seq): nack the requester. */
   | 'relay'
@@ -215,6 +228,19 @@ export interface MembershipInit {
   readonly seeds: readonly string[]
   readonly rng: Rng
   readonly config?: Partial<MembershipConfig>
+  /**
+   * Where member numbers and records are kept: shared by every node of a simulation, private
+   * otherwise. @default a private interner
+   */
+  readonly interner?: PeerInterner
+  /**
+   * A warm start: begin with every member of `snapshot` (built on the same interner) alive, as
+   * in a mesh formed long ago, with no `joined` outputs for them (the caller knows the list)
+   * and no announcement of ourselves (they know us). The simulator starts its nodes this way.
+   */
+  readonly snapshot?: MemberSnapshot
+  /** The time of construction: `since` of the snapshot's members. @default 0 */
+  readonly now?: number
 }
 
 /** One member as this node sees it. */
@@ -225,21 +251,11 @@ export interface MemberView {
   readonly since: number
 }
 
-/**
- * One member's entry. Kept small: at 10,000 members on each of 10,000 simulated nodes there are
- * 10^8 of these in one process. The digest fingerprint and bucket are recomputed when needed.
- */
-interface Member {
-  record: MemberRecord
-  state: MemberState
-  since: number
-  /** Encoded size of the record as a sync entry (for chunking), computed when first needed (0: not yet). */
-  bytes: number
-}
-
 interface Suspicion {
   readonly incarnation: number
   readonly start: number
+  /** When it times out (moves earlier as confirmations come). */
+  deadline: number
   readonly confirmations: Set<PeerId>
   /** Confirmations expected (k). */
   readonly expected: number
@@ -249,7 +265,8 @@ interface Suspicion {
 
 interface PendingProbe {
   readonly seq: number
-  readonly target: PeerId
+  /** Member number of the target. */
+  readonly target: number
   acked: boolean
   expectedNacks: number
   nacks: number
@@ -258,31 +275,6 @@ interface PendingProbe {
 interface Relay {
   readonly requester: PeerId
   readonly seq: number
-}
-
-/** A set with O(1) add, delete and uniform random pick (array + index map, swap-remove). */
-class IndexedSet {
-  readonly items: PeerId[] = []
-  readonly #index = new Map<PeerId, number>()
-  add (id: PeerId): void {
-    if (this.#index.has(id)) return
-    this.#index.set(id, this.items.length)
-    this.items.push(id)
-  }
-
-  delete (id: PeerId): void {
-    const i = this.#index.get(id)
-    if (i === undefined) return
-    const last = this.items.pop() as PeerId
-    this.#index.delete(id)
-    if (last !== id) {
-      this.items[i] = last
-      this.#index.set(last, i)
-    }
-  }
-
-  has (id: PeerId): boolean { return this.#index.has(id) }
-  get size (): number { return this.items.length }
 }
 
 /** Counters for debugState(). */
@@ -315,20 +307,23 @@ export class Membership {
   readonly #rng: Rng
   readonly #seeds: readonly string[]
   readonly #timers = new TimerTable<MembershipTimer>()
-  readonly #members = new Map<PeerId, Member>()
-  readonly #digest = new SetDigest()
-  readonly #broadcasts = new BroadcastQueue()
-  /** Alive and suspect members, self excluded. */
-  readonly #live = new IndexedSet()
-  /** Dead (not left) members, for reconnect. */
-  readonly #dead = new IndexedSet()
+  readonly #interner: PeerInterner
+  /** Every member known (self included), with the digest of the whole view. */
+  readonly #table: MemberTable
+  readonly #broadcasts = new RumourQueue()
+  /** Dead (not left) members, for reconnect; made at the first death. */
+  #dead: NumberSet | undefined
   /** Members entering dead or left, in time order, for forgetting. */
-  readonly #forgetQueue: Array<{ readonly id: PeerId, readonly since: number }> = []
+  readonly #forgetQueue: Array<{ readonly n: number, readonly since: number }> = []
   #forgetHead = 0
-  readonly #suspicions = new Map<PeerId, Suspicion>()
+  /** By member number. */
+  readonly #suspicions = new Map<number, Suspicion>()
+  /** Suspicion deadlines by member number; the 'suspicion' timer is armed at the earliest. */
+  readonly #suspicionDeadlines = new DeadlineHeap()
   readonly #relays = new Map<number, Relay>()
-  #probeList: PeerId[] = []
-  #probeIndex = 0
+  /** This round's probe order (member numbers); members no longer live are skipped. */
+  readonly #order = new ProbeOrder()
+  #roundStarted = false
   #probe: PendingProbe | undefined
   #seq = 0
   #health = 0
@@ -339,10 +334,11 @@ export class Membership {
   #syncLearned = false
   #phase: 'running' | 'leaving' | 'stopped' = 'running'
   #started = false
+  readonly #warm: boolean
   #self: MemberRecord
-  /** Bumped on every change of the live set, to cache views derived from it. */
-  #liveVersion = 0
-  #lowestLive: { version: number, id: PeerId } | undefined
+  readonly #selfN: number
+  /** The live member with the smallest id, self excluded (-1: none, -2: to recompute). */
+  #lowest = -1
   readonly #counters: MembershipCounters = {
     probes: 0,
     probesFailed: 0,
@@ -360,7 +356,8 @@ export class Membership {
   }
 
   constructor (init: MembershipInit) {
-    const config = { ...DEFAULT_MEMBERSHIP_CONFIG, ...init.config }
+    // The defaults object itself when nothing is overridden: one shared copy for a simulation's nodes.
+    const config = init.config === undefined || Object.keys(init.config).length === 0 ? DEFAULT_MEMBERSHIP_CONFIG : { ...DEFAULT_MEMBERSHIP_CONFIG, ...init.config }
     if (!(config.probeTimeout > 0 && config.probeTimeout < config.probeInterval)) throw new RangeError('membership: need 0 < probeTimeout < probeInterval')
     for (const [key, value] of Object.entries(config)) {
       if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) throw new RangeError(`membership: ${key} must be a finite number >= 0`)
@@ -369,7 +366,25 @@ export class Membership {
     this.#rng = init.rng
     this.#seeds = [...init.seeds]
     this.#self = init.self
-    this.#insert(init.self, 'alive', 0)
+    this.#interner = init.snapshot?.interner ?? init.interner ?? createPeerInterner()
+    if (init.interner !== undefined && init.interner !== this.#interner) throw new Error('membership: the snapshot is of another interner')
+    this.#selfN = this.#interner.number(init.self.id)
+    this.#table = new MemberTable(this.#interner)
+    this.#warm = init.snapshot !== undefined
+    if (init.snapshot === undefined) {
+      this.#insert(init.self, 'alive', 0)
+      return
+    }
+    // A mesh in service is past its warm-up: push-pulls come at the steady interval from the start.
+    this.#pushPulls = WARMUP_PUSH_PULLS + 30
+    const now = init.now ?? 0
+    this.#table.load(init.snapshot, now)
+    const t = this.#table
+    const n = this.#selfN
+    // The snapshot's card of ours is usually the very one we start with: then the table stays shared.
+    if (!t.has(n)) t.insert(n, init.self, 'alive', now)
+    else if (t.incarnation(n) !== init.self.incarnation || !sameCard(t.record(n), init.self)) t.set(n, init.self, 'alive', now)
+    this.#lowest = -2
   }
 
   // ---- getters ------------------------------------------------------------------------------------
@@ -384,42 +399,114 @@ export class Membership {
   get stopped (): boolean { return this.#phase === 'stopped' }
 
   /** Number of live members (alive or suspect), this node included. */
-  get liveCount (): number { return this.#live.size + (this.#phase === 'running' ? 1 : 0) }
+  get liveCount (): number { return this.#othersLive + (this.#phase === 'running' ? 1 : 0) }
+
+  /** Live members other than this node. */
+  get #othersLive (): number {
+    return this.#table.liveCount - (this.#table.isLive(this.#selfN) ? 1 : 0)
+  }
+
+  /** The interner this node's table uses. */
+  get interner (): PeerInterner { return this.#interner }
 
   /** Whether `id` is a live member (alive or suspect); this node counts while running. */
   isLive (id: PeerId): boolean {
-    return id === this.#self.id ? this.#phase === 'running' : this.#live.has(id)
+    if (id === this.#self.id) return this.#phase === 'running'
+    const n = this.#interner.lookup(id)
+    return n >= 0 && this.#table.isLive(n)
   }
 
   /** A uniformly random live member other than this node, if any. */
   randomLivePeer (): PeerId | undefined {
-    return this.#live.size === 0 ? undefined : this.#live.items[randomInt(this.#rng, this.#live.size)]
+    const n = this.#randomOther()
+    return n < 0 ? undefined : this.#interner.id(n)
   }
 
   /** The live member with the smallest id, this node included (cached until the live set changes). */
   lowestLiveId (): PeerId {
-    if (this.#lowestLive?.version !== this.#liveVersion) {
-      let lowest = this.#self.id
-      for (const id of this.#live.items) if (id < lowest) lowest = id
-      this.#lowestLive = { version: this.#liveVersion, id: lowest }
+    if (this.#lowest === -2) {
+      let lowest = -1
+      let lowestId = ''
+      for (const n of this.#table.numbers()) {
+        if (n === this.#selfN || !this.#table.isLive(n)) continue
+        const id = this.#interner.id(n)
+        if (lowest < 0 || id < lowestId) { lowest = n; lowestId = id }
+      }
+      this.#lowest = lowest
     }
-    return this.#lowestLive.id
+    const self = this.#self.id
+    if (this.#lowest < 0) return self
+    const other = this.#interner.id(this.#lowest)
+    return other < self ? other : self
   }
 
   /** What this node believes of `id`. */
   member (id: PeerId): MemberView | undefined {
-    const m = this.#members.get(id)
-    return m === undefined ? undefined : { member: m.record, state: m.state, since: m.since }
+    const n = this.#interner.lookup(id)
+    return n >= 0 && this.#table.has(n) ? this.#view(n) : undefined
   }
 
-  /** Every member this node knows of (dead and left ones until forgotten), in insertion order. */
+  /** Every member this node knows of (dead and left ones until forgotten), in member-number order. */
   members (): MemberView[] {
-    return [...this.#members.values()].map((m) => ({ member: m.record, state: m.state, since: m.since }))
+    const out: MemberView[] = []
+    for (const n of this.#table.numbers()) out.push(this.#view(n))
+    return out
   }
 
   /** The earliest deadline of any timer, or undefined when nothing is armed. */
   nextDeadline (): number | undefined {
     return this.#timers.next()?.at
+  }
+
+  #view (n: number): MemberView {
+    return { member: this.#table.record(n), state: this.#table.state(n), since: this.#table.since(n) }
+  }
+
+  /**
+   * A uniformly random live member other than this node (-1: none): random member numbers until
+   * one is live (a few draws when most numbers are live members, as in a mesh in service), else
+   * the k-th live member of a scan.
+   */
+  #randomOther (): number {
+    const live = this.#othersLive
+    if (live === 0) return -1
+    const table = this.#table
+    const cap = table.capacity
+    if (live * 16 >= cap) {
+      for (let tries = 0; tries < 64; tries++) {
+        const n = randomInt(this.#rng, cap)
+        if (n !== this.#selfN && table.isLive(n)) return n
+      }
+    }
+    let k = randomInt(this.#rng, live)
+    for (const n of table.numbers()) if (n !== this.#selfN && table.isLive(n) && k-- === 0) return n
+    return -1
+  }
+
+  /** Up to k distinct live members other than this node that pass `accept`, chosen uniformly. */
+  #sampleOthers (k: number, accept: (n: number) => boolean): number[] {
+    const out: number[] = []
+    const live = this.#othersLive
+    if (k <= 0 || live === 0) return out
+    const table = this.#table
+    const cap = table.capacity
+    if (live * 16 >= cap) {
+      for (let tries = 0; tries < 8 * k + 32 && out.length < k; tries++) {
+        const n = randomInt(this.#rng, cap)
+        if (n !== this.#selfN && table.isLive(n) && !out.includes(n) && accept(n)) out.push(n)
+      }
+      if (out.length >= k) return out
+    }
+    // Few live members, or few that pass: take the rest from a scan, in random order.
+    const rest: number[] = []
+    for (const n of table.numbers()) if (n !== this.#selfN && table.isLive(n) && !out.includes(n) && accept(n)) rest.push(n)
+    while (out.length < k && rest.length > 0) {
+      const i = randomInt(this.#rng, rest.length)
+      out.push(rest[i] as number)
+      rest[i] = rest[rest.length - 1] as number
+      rest.pop()
+    }
+    return out
   }
 
   // ---- commands -------------------------------------------------------------------------------------
@@ -429,15 +516,15 @@ export class Membership {
     const out: MembershipOutput[] = []
     if (this.#started) return out
     this.#started = true
-    const m = this.#members.get(this.#self.id) as Member
-    m.since = now
+    this.#table.setSince(this.#selfN, now)
     const c = this.#config
     // Random phases, so that nodes started together do not probe in lockstep.
     this.#timers.set('probe', now + randomFloat(this.#rng) * c.probeInterval)
     this.#timers.set('push-pull', now + this.#pushPullDelay())
     this.#timers.set('reconnect', now + c.reconnectInterval * (0.5 + randomFloat(this.#rng)))
-    // Our own arrival is spread by us (members who learn of us by anti-entropy do not re-spread it).
-    this.#enqueue({ type: 'alive', member: this.#self }, this.#self.id, now)
+    // Our own arrival is spread by us (members who learn of us by anti-entropy do not re-spread
+    // it); a warm start has nothing to announce: everyone knows us already.
+    if (!this.#warm) this.#enqueue({ type: 'alive', member: this.#self }, this.#self.id, now)
     if (this.#seeds.length > 0) this.#join(now, out)
     return out
   }
@@ -465,8 +552,7 @@ export class Membership {
     const out: MembershipOutput[] = []
     if (this.#phase !== 'running') return out
     this.#phase = 'leaving'
-    const self = this.#members.get(this.#self.id) as Member
-    this.#setState(self, this.#self, 'left', now)
+    this.#setState(this.#selfN, this.#self, 'left', now)
     for (const t of ['probe', 'probe-timeout', 'push-pull', 'reconnect', 'join'] as const) this.#timers.stop(t)
     this.#probe = undefined
     this.#enqueue({ type: 'left', id: this.#self.id, incarnation: this.#self.incarnation }, this.#self.id, now)
@@ -522,17 +608,18 @@ export class Membership {
         this.#applyUpdates(message.updates, now, out)
         break
       case 'sync-root': {
-        const equal = this.#digest.rootEquals(message)
-        const root = this.#digest.root()
-        this.#send(out, from, { type: 'sync-buckets', set: 'members', hash: root.hash, count: root.count, buckets: equal ? [] : this.#digest.buckets() })
+        const digest = this.#table.digest
+        const equal = digest.rootEquals(message)
+        const root = digest.root()
+        this.#send(out, from, { type: 'sync-buckets', set: 'members', hash: root.hash, count: root.count, buckets: equal ? [] : digest.buckets() })
         break
       }
       case 'sync-buckets': {
-        if (this.#digest.rootEquals(message)) {
+        if (this.#table.digest.rootEquals(message)) {
           this.#counters.syncsEqual++
           break
         }
-        const differing = this.#digest.differingBuckets(message.buckets)
+        const differing = this.#table.digest.differingBuckets(message.buckets)
         if (differing.length > 0) this.#sendEntries(out, from, differing, true)
         break
       }
@@ -569,18 +656,25 @@ export class Membership {
           break
         }
         case 'reconnect':
-          if (this.#dead.size > 0) this.#startSync(out, this.#dead.items[randomInt(this.#rng, this.#dead.size)] as PeerId)
+          if (this.#dead !== undefined && this.#dead.size > 0) this.#startSync(out, this.#interner.id(this.#dead.random(this.#rng)))
           this.#timers.set('reconnect', now + this.#config.reconnectInterval * (0.75 + 0.5 * randomFloat(this.#rng)))
           break
         case 'join': this.#join(now, out); break
         case 'forget': this.#forget(now, out); break
         case 'suspicion': {
-          const s = this.#suspicions.get(timer.subject)
-          const m = this.#members.get(timer.subject)
-          if (s !== undefined && m?.state === 'suspect') {
-            this.#counters.declaredDead++
-            this.#onDead(timer.subject, s.incarnation, this.#self.id, 'dead', now, out, true)
+          // Every suspicion due now, earliest first; entries of moved or ended suspicions are stale.
+          const due: number[] = []
+          const current = (n: number, at: number): void => { if (this.#suspicions.get(n)?.deadline === at) due.push(n) }
+          let more = true
+          while (more) more = this.#suspicionDeadlines.popDue(now, current)
+          for (const n of due) {
+            const s = this.#suspicions.get(n)
+            if (s !== undefined && this.#table.has(n) && this.#table.state(n) === 'suspect') {
+              this.#counters.declaredDead++
+              this.#onDead(this.#interner.id(n), s.incarnation, this.#self.id, 'dead', now, out, true)
+            }
           }
+          this.#armSuspicion()
           break
         }
         case 'relay': {
@@ -613,22 +707,25 @@ export class Membership {
     const scale = this.#health + 1
     this.#timers.set('probe', now + this.#config.probeInterval * scale)
     const target = this.#nextProbeTarget()
-    if (target === undefined) return
+    if (target < 0) return
     const seq = ++this.#seq
     this.#probe = { seq, target, acked: false, expectedNacks: 0, nacks: 0 }
     this.#counters.probes++
     this.#timers.set('probe-timeout', now + this.#config.probeTimeout * scale)
-    this.#send(out, target, { type: 'ping', seq, updates: this.#piggyback(target) })
+    const to = this.#interner.id(target)
+    this.#send(out, to, { type: 'ping', seq, updates: this.#piggyback(to) })
   }
 
   #probeTimeout (out: MembershipOutput[]): void {
     const p = this.#probe
     if (p === undefined || p.acked) return
-    const relays = sample(this.#rng, this.#live.items, this.#config.indirectChecks, (id) => id !== p.target)
+    const relays = this.#sampleOthers(this.#config.indirectChecks, (n) => n !== p.target)
     p.expectedNacks = relays.length
     this.#counters.indirectProbes += relays.length
+    const target = this.#interner.id(p.target)
     for (const relay of relays) {
-      this.#send(out, relay, { type: 'ping-req', seq: p.seq, target: p.target, updates: this.#piggyback(relay) })
+      const to = this.#interner.id(relay)
+      this.#send(out, to, { type: 'ping-req', seq: p.seq, target, updates: this.#piggyback(to) })
     }
   }
 
@@ -641,23 +738,32 @@ export class Membership {
     this.#counters.probesFailed++
     // Lifeguard: missing nacks mean our own links are the likelier culprit.
     this.#adjustHealth(p.expectedNacks > 0 ? Math.max(0, p.expectedNacks - p.nacks) : 1)
-    const m = this.#members.get(p.target)
-    if (m !== undefined && (m.state === 'alive' || m.state === 'suspect')) {
-      this.#onSuspect(p.target, m.record.incarnation, this.#self.id, now, out, true)
+    if (this.#table.has(p.target) && this.#table.isLive(p.target)) {
+      this.#onSuspect(this.#interner.id(p.target), this.#table.incarnation(p.target), this.#self.id, now, out, true)
     }
   }
 
-  #nextProbeTarget (): PeerId | undefined {
+  /** The next member to probe (-1: none): round robin over the live members, in a new random order every round. */
+  #nextProbeTarget (): number {
     for (let attempts = 0; attempts < 2; attempts++) {
-      while (this.#probeIndex < this.#probeList.length) {
-        const id = this.#probeList[this.#probeIndex++] as PeerId
-        if (this.#live.has(id)) return id
+      if (this.#roundStarted) {
+        for (let n = this.#order.next(this.#rng); n >= 0; n = this.#order.next(this.#rng)) {
+          if (n !== this.#selfN && this.#table.isLive(n)) return n
+        }
       }
-      // End of a round: a fresh shuffled list of the live members.
-      this.#probeList = shuffle(this.#rng, [...this.#live.items])
-      this.#probeIndex = 0
+      if (this.#othersLive === 0) return -1
+      // End of a round: the next one covers the members live now.
+      this.#order.startRound(this.#table.capacity, this.#rng)
+      this.#roundStarted = true
     }
-    return undefined
+    return -1
+  }
+
+  /** Arms the 'suspicion' timer at the earliest suspicion deadline (stopped when there is none). */
+  #armSuspicion (): void {
+    const at = this.#suspicionDeadlines.peek()
+    if (at === undefined) this.#timers.stop('suspicion')
+    else if (this.#timers.get('suspicion') !== at) this.#timers.set('suspicion', at)
   }
 
   #adjustHealth (delta: number): void {
@@ -671,27 +777,44 @@ export class Membership {
   }
 
   #enqueue (update: MemberUpdate, about: PeerId, now: number): void {
-    this.#broadcasts.enqueue(about, update)
+    this.#broadcasts.enqueue(about, update, this.#updateBytes(update))
     this.#armGossip(now)
+  }
+
+  /** jsonByteLength(update), from the interner's cached sizes of records and ids. */
+  #updateBytes (u: MemberUpdate): number {
+    const interner = this.#interner
+    if (u.type === 'alive') {
+      const h = this.#table.handle(interner.lookup(u.member.id))
+      const bytes = h !== 0 && interner.record(h) === u.member ? interner.recordBytes(h) : memberRecordBytes(u.member)
+      return bytes + ALIVE_UPDATE_OVERHEAD
+    }
+    const id = interner.idBytes(interner.number(u.id)) + digits(u.incarnation)
+    switch (u.type) {
+      case 'suspect': return SUSPECT_BYTES + id + interner.idBytes(interner.number(u.from))
+      case 'dead': return DEAD_BYTES + id + interner.idBytes(interner.number(u.from))
+      case 'left': return LEFT_BYTES + id
+    }
   }
 
   /** Gossip rounds run while rumours are queued and someone can hear them. */
   #armGossip (now: number): void {
-    if (!this.#timers.has('gossip') && this.#phase !== 'stopped' && this.#live.size > 0 && this.#broadcasts.size > 0) {
+    if (!this.#timers.has('gossip') && this.#phase !== 'stopped' && this.#othersLive > 0 && this.#broadcasts.size > 0) {
       this.#timers.set('gossip', now + this.#config.gossipInterval)
     }
   }
 
   /** Rumours for a message to `to`; a suspected `to` hears about its suspicion first (buddy system). */
   #piggyback (to: PeerId): MemberUpdate[] {
-    if (this.#broadcasts.size === 0 && this.#suspicions.size === 0) return []
-    const m = this.#members.get(to)
-    const suspected = m?.state === 'suspect'
+    if (this.#broadcasts.size === 0 && this.#suspicions.size === 0) return NO_UPDATES as MemberUpdate[]
+    const n = this.#interner.lookup(to)
+    const known = n >= 0 && this.#table.has(n)
+    const suspected = known && this.#table.state(n) === 'suspect'
     const queued = suspected ? this.#broadcasts.get(to) : undefined
     const updates = this.#broadcasts.take(this.#config.maxPiggybackBytes, MAX_UPDATES_PER_MESSAGE, this.#retransmitLimit(), suspected ? to : undefined)
-    if (m !== undefined && suspected && queued?.type !== 'suspect') {
+    if (suspected && queued?.type !== 'suspect') {
       // The rumour has run its course here, but the suspect itself must still hear of it.
-      updates.unshift({ type: 'suspect', id: to, incarnation: m.record.incarnation, from: this.#self.id })
+      updates.unshift({ type: 'suspect', id: to, incarnation: this.#table.incarnation(n), from: this.#self.id })
       if (updates.length > MAX_UPDATES_PER_MESSAGE) updates.pop()
     }
     return updates
@@ -701,11 +824,11 @@ export class Membership {
   #gossipRound (now: number, out: MembershipOutput[], fanout: number, first?: PeerId): void {
     if (this.#broadcasts.size === 0) return
     this.#counters.gossipRounds++
-    const targets = sample(this.#rng, this.#live.items, fanout, () => true)
-    for (const to of targets) {
+    const targets = this.#sampleOthers(fanout, () => true)
+    for (const n of targets) {
       const updates = this.#broadcasts.take(this.#config.maxPiggybackBytes, MAX_UPDATES_PER_MESSAGE, this.#retransmitLimit(), first)
       if (updates.length === 0) break
-      this.#send(out, to, { type: 'spread', updates })
+      this.#send(out, this.#interner.id(n), { type: 'spread', updates })
     }
   }
 
@@ -716,13 +839,13 @@ export class Membership {
   // ---- joining and anti-entropy --------------------------------------------------------------------
 
   #join (now: number, out: MembershipOutput[]): void {
-    if (this.#phase !== 'running' || this.#live.size > 0 || this.#seeds.length === 0) {
+    if (this.#phase !== 'running' || this.#othersLive > 0 || this.#seeds.length === 0) {
       this.#timers.stop('join')
       this.#joinAttempts = 0
       return
     }
     this.#counters.joinAttempts++
-    const root = this.#digest.root()
+    const root = this.#table.digest.root()
     for (const address of sample(this.#rng, this.#seeds, this.#config.joinFanout, () => true)) {
       out.push({ type: 'send-address', address, message: { type: 'sync-root', set: 'members', hash: root.hash, count: root.count } })
     }
@@ -749,13 +872,14 @@ export class Membership {
 
   #startSync (out: MembershipOutput[], peer: PeerId): void {
     this.#counters.syncsStarted++
-    const root = this.#digest.root()
+    const root = this.#table.digest.root()
     this.#send(out, peer, { type: 'sync-root', set: 'members', hash: root.hash, count: root.count })
   }
 
   /** Sends our entries in `buckets` to `to`, in chunks; the first chunk asks for theirs when `want`. */
   #sendEntries (out: MembershipOutput[], to: PeerId, buckets: readonly number[], want: boolean): void {
-    const wanted = new Set(buckets)
+    const wanted = new Uint8Array(256)
+    for (const b of buckets) wanted[b] = 1
     const budget = MAX_MESSAGE_BYTES - 4096
     let chunk: MemberEntry[] = []
     let bytes = 0
@@ -767,11 +891,11 @@ export class Membership {
       chunk = []
       bytes = 0
     }
-    for (const m of this.#members.values()) {
-      if (!wanted.has(bucketOf(m.record.id))) continue
-      const entry: MemberEntry = { member: m.record, state: m.state }
-      if (m.bytes === 0) m.bytes = entryBytes(m.record)
-      const size = m.bytes + 1
+    const table = this.#table
+    for (const n of table.numbers()) {
+      if (wanted[this.#interner.bucket(n)] !== 1) continue
+      const entry: MemberEntry = { member: table.record(n), state: table.state(n) }
+      const size = this.#interner.recordBytes(table.handle(n)) + ENTRY_OVERHEAD + 1
       if (chunk.length > 0 && (bytes + size > budget || chunk.length >= MAX_MEMBERS_PER_CHUNK)) flush()
       chunk.push(entry)
       bytes += size
@@ -782,17 +906,18 @@ export class Membership {
   /** Merges a peer's entry (push-pull): the update rules, except that "dead" becomes "suspect". */
   #mergeEntry (entry: MemberEntry, from: PeerId, now: number, out: MembershipOutput[]): void {
     const r = entry.member
-    const known = this.#members.get(r.id)
+    const n = this.#interner.lookup(r.id)
+    const known = n >= 0 && this.#table.has(n)
     switch (entry.state) {
       case 'alive':
         this.#onAlive(r, now, out, false)
         break
       case 'suspect':
-        if (known === undefined || r.incarnation > known.record.incarnation) this.#onAlive(r, now, out, false)
+        if (!known || r.incarnation > this.#table.incarnation(n)) this.#onAlive(r, now, out, false)
         this.#onSuspect(r.id, r.incarnation, from, now, out, false)
         break
       case 'dead':
-        if (known === undefined) this.#onDead(r.id, r.incarnation, from, 'dead', now, out, false, r)
+        if (!known) this.#onDead(r.id, r.incarnation, from, 'dead', now, out, false, r)
         else this.#onSuspect(r.id, r.incarnation, from, now, out, false)
         break
       case 'left':
@@ -832,16 +957,16 @@ export class Membership {
       }
       return
     }
-    const m = this.#members.get(record.id)
-    if (m === undefined) {
+    const n = this.#interner.number(record.id)
+    if (!this.#table.has(n)) {
       this.#insert(record, 'alive', now)
       if (spread) this.#enqueue({ type: 'alive', member: record }, record.id, now)
       out.push({ type: 'member', change: 'joined', member: record })
       return
     }
-    if (record.incarnation <= m.record.incarnation) return
-    const before = m.state
-    this.#setState(m, record, 'alive', now)
+    if (record.incarnation <= this.#table.incarnation(n)) return
+    const before = this.#table.state(n)
+    this.#setState(n, record, 'alive', now)
     if (spread) this.#enqueue({ type: 'alive', member: record }, record.id, now)
     out.push({ type: 'member', change: before === 'alive' || before === 'suspect' ? 'updated' : 'joined', member: record })
   }
@@ -852,38 +977,48 @@ export class Membership {
       if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now)
       return
     }
-    const m = this.#members.get(id)
-    if (m === undefined || incarnation < m.record.incarnation || m.state === 'dead' || m.state === 'left') return
-    const existing = this.#suspicions.get(id)
-    if (m.state === 'suspect' && existing !== undefined && incarnation <= existing.incarnation) {
+    const n = this.#interner.lookup(id)
+    if (n < 0 || !this.#table.has(n)) return
+    const state = this.#table.state(n)
+    const known = this.#table.record(n)
+    if (incarnation < known.incarnation || state === 'dead' || state === 'left') return
+    const existing = this.#suspicions.get(n)
+    if (state === 'suspect' && existing !== undefined && incarnation <= existing.incarnation) {
       // A confirmation, if from someone new (our own failed probe counts when the suspicion came
       // from elsewhere): the timeout shrinks (Lifeguard) and the news spreads.
       if (!existing.confirmations.has(from)) {
         existing.confirmations.add(from)
-        this.#timers.set('suspicion', existing.start + suspicionTimeout(existing), id)
+        const deadline = existing.start + suspicionTimeout(existing)
+        if (deadline !== existing.deadline) {
+          existing.deadline = deadline
+          this.#suspicionDeadlines.push(deadline, n)
+          this.#armSuspicion()
+        }
         if (spread) this.#enqueue({ type: 'suspect', id, incarnation, from }, id, now)
       }
       return
     }
-    const before = m.state
-    const record = incarnation > m.record.incarnation ? { ...m.record, incarnation } : m.record
-    this.#setState(m, record, 'suspect', now)
-    const n = this.liveCount
-    const min = this.#config.suspicionMult * Math.max(1, Math.log10(n)) * this.#config.probeInterval
+    const record = incarnation > known.incarnation ? { ...known, incarnation } : known
+    this.#setState(n, record, 'suspect', now)
+    const live = this.liveCount
+    const min = this.#config.suspicionMult * Math.max(1, Math.log10(live)) * this.#config.probeInterval
     const s: Suspicion = {
       incarnation,
       start: now,
       // The first suspector does not count as a confirmation of itself.
       confirmations: new Set([from]),
-      expected: Math.max(0, Math.min(this.#config.suspicionMult - 2, n - 2)),
+      expected: Math.max(0, Math.min(this.#config.suspicionMult - 2, live - 2)),
       min,
-      max: this.#config.suspicionMaxMult * min
+      max: this.#config.suspicionMaxMult * min,
+      deadline: 0
     }
-    this.#suspicions.set(id, s)
-    this.#timers.set('suspicion', now + suspicionTimeout(s), id)
+    s.deadline = now + suspicionTimeout(s)
+    this.#suspicions.set(n, s)
+    this.#suspicionDeadlines.push(s.deadline, n)
+    this.#armSuspicion()
     this.#counters.suspicions++
     if (spread) this.#enqueue({ type: 'suspect', id, incarnation, from }, id, now)
-    if (before === 'alive') out.push({ type: 'member', change: 'suspected', member: record })
+    if (state === 'alive') out.push({ type: 'member', change: 'suspected', member: record })
   }
 
   /**
@@ -898,22 +1033,24 @@ export class Membership {
       if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now)
       return
     }
-    const m = this.#members.get(id)
-    if (m === undefined) {
+    const n = this.#interner.lookup(id)
+    if (n < 0 || !this.#table.has(n)) {
       if (record !== undefined) this.#insert(record, kind, now)
       return
     }
-    if (incarnation < m.record.incarnation || m.state === 'left') return
-    if (m.state === 'dead') {
+    const state = this.#table.state(n)
+    const known = this.#table.record(n)
+    if (incarnation < known.incarnation || state === 'left') return
+    if (state === 'dead') {
       // A dead member that is then reported as having left: stop trying to reconnect it.
-      if (kind === 'left') this.#setState(m, { ...m.record, incarnation }, 'left', now)
+      if (kind === 'left') this.#setState(n, { ...known, incarnation }, 'left', now)
       return
     }
-    const updated = incarnation > m.record.incarnation ? { ...m.record, incarnation } : m.record
-    this.#setState(m, updated, kind, now)
+    const updated = incarnation > known.incarnation ? { ...known, incarnation } : known
+    this.#setState(n, updated, kind, now)
     if (spread) this.#enqueue(kind === 'left' ? { type: 'left', id, incarnation } : { type: 'dead', id, incarnation, from }, id, now)
     out.push({ type: 'member', change: kind === 'left' ? 'left' : 'failed', member: updated })
-    if (this.#live.size === 0 && this.#seeds.length > 0 && this.#phase === 'running') {
+    if (this.#othersLive === 0 && this.#seeds.length > 0 && this.#phase === 'running') {
       this.#joinAttempts = 0
       this.#timers.set('join', now + this.#config.joinRetryMin * randomFloat(this.#rng))
     }
@@ -928,71 +1065,63 @@ export class Membership {
 
   #setSelf (record: MemberRecord, now: number): void {
     this.#self = record
-    this.#setState(this.#members.get(record.id) as Member, record, 'alive', now)
+    this.#setState(this.#selfN, record, 'alive', now)
     this.#enqueue({ type: 'alive', member: record }, record.id, now)
   }
 
   // ---- the member table -----------------------------------------------------------------------------
 
   #insert (record: MemberRecord, state: MemberState, now: number): void {
-    const m: Member = { record, state, since: now, bytes: 0 }
-    this.#members.set(record.id, m)
-    this.#digest.add(record.id, fingerprintOf(record, state))
-    this.#index(m, undefined, now)
+    const n = this.#interner.number(record.id)
+    this.#table.insert(n, record, state, now)
+    this.#index(n, undefined, now)
   }
 
-  #setState (m: Member, record: MemberRecord, state: MemberState, now: number): void {
-    const before = m.state
-    this.#digest.remove(record.id, fingerprintOf(m.record, m.state))
-    if (m.record !== record) m.bytes = 0
-    m.record = record
-    m.state = state
-    m.since = now
-    this.#digest.add(record.id, fingerprintOf(record, state))
-    this.#index(m, before, now)
+  #setState (n: number, record: MemberRecord, state: MemberState, now: number): void {
+    const before = this.#table.state(n)
+    this.#table.set(n, record, state, now)
+    this.#index(n, before, now)
   }
 
   /** Keeps the live and dead sets, the probe list, suspicions and the forget queue in step. */
-  #index (m: Member, before: MemberState | undefined, now: number): void {
-    const id = m.record.id
-    if (m.state !== 'suspect' && this.#suspicions.delete(id)) this.#timers.stop('suspicion', id)
-    if (id === this.#self.id) return
-    const live = m.state === 'alive' || m.state === 'suspect'
+  #index (n: number, before: MemberState | undefined, now: number): void {
+    const state = this.#table.state(n)
+    // An ended suspicion's deadline stays in the heap, skipped when it comes up.
+    if (state !== 'suspect') this.#suspicions.delete(n)
+    if (n === this.#selfN) return
+    const live = state === 'alive' || state === 'suspect'
     const wasLive = before === 'alive' || before === 'suspect'
     if (live && !wasLive) {
-      this.#live.add(id)
-      this.#liveVersion++
-      // A newcomer goes to a random place in the rest of this round, so it is probed soon.
-      const at = this.#probeIndex + randomInt(this.#rng, this.#probeList.length - this.#probeIndex + 1)
-      this.#probeList.splice(at, 0, id)
+      if (this.#lowest !== -2 && (this.#lowest === -1 || this.#interner.id(n) < this.#interner.id(this.#lowest))) this.#lowest = n
+      if (this.#roundStarted) this.#order.add(n)
       this.#timers.stop('join')
       this.#armGossip(now)
     } else if (!live && wasLive) {
-      this.#live.delete(id)
-      this.#liveVersion++
+      if (this.#lowest === n) this.#lowest = -2
     }
-    if (m.state === 'dead') this.#dead.add(id)
-    else this.#dead.delete(id)
-    if ((m.state === 'dead' || m.state === 'left') && before !== 'dead' && before !== 'left') {
-      this.#forgetQueue.push({ id, since: now })
+    if (state === 'dead') (this.#dead ??= new NumberSet(this.#table.capacity, this.#interner.arena)).add(n)
+    else this.#dead?.delete(n)
+    if ((state === 'dead' || state === 'left') && before !== 'dead' && before !== 'left') {
+      this.#forgetQueue.push({ n, since: now })
       if (!this.#timers.has('forget')) this.#timers.set('forget', now + this.#config.deadRetention)
     }
   }
 
   #forget (now: number, out: MembershipOutput[]): void {
     const retention = this.#config.deadRetention
+    const table = this.#table
     while (this.#forgetHead < this.#forgetQueue.length) {
-      const head = this.#forgetQueue[this.#forgetHead] as { id: PeerId, since: number }
+      const head = this.#forgetQueue[this.#forgetHead] as { n: number, since: number }
       if (head.since + retention > now) break
       this.#forgetHead++
-      const m = this.#members.get(head.id)
+      const n = head.n
       // Skip entries made stale by a revival (and a later death, which queued a new entry).
-      if (m === undefined || (m.state !== 'dead' && m.state !== 'left') || m.since > head.since || head.id === this.#self.id) continue
-      this.#members.delete(head.id)
-      this.#digest.remove(head.id, fingerprintOf(m.record, m.state))
-      this.#dead.delete(head.id)
-      this.#broadcasts.drop(head.id)
-      out.push({ type: 'member', change: 'forgotten', member: m.record })
+      if (!table.has(n) || table.isLive(n) || table.since(n) > head.since || n === this.#selfN) continue
+      const record = table.record(n)
+      table.remove(n)
+      this.#dead?.delete(n)
+      this.#broadcasts.drop(record.id)
+      out.push({ type: 'member', change: 'forgotten', member: record })
     }
     if (this.#forgetHead > 1024 && this.#forgetHead * 2 > this.#forgetQueue.length) {
       this.#forgetQueue.splice(0, this.#forgetHead)
@@ -1005,13 +1134,13 @@ export class Membership {
   /** A snapshot for post-mortem debugging (no secrets, plain data). */
   debugState (): Record<string, unknown> {
     const states: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 }
-    for (const m of this.#members.values()) states[m.state]++
+    for (const n of this.#table.numbers()) states[this.#table.state(n)]++
     return {
       self: this.#self,
       phase: this.#phase,
       localHealth: this.#health,
       members: states,
-      digest: this.#digest.root(),
+      digest: this.#table.digest.root(),
       rumoursQueued: this.#broadcasts.size,
       suspicions: this.#suspicions.size,
       relays: this.#relays.size,
@@ -1029,17 +1158,21 @@ function suspicionTimeout (s: Suspicion): number {
   return Math.max(s.min, Math.floor(s.max - (s.max - s.min) * frac))
 }
 
-/** The digest fingerprint of a member: alive and suspect count as the same (suspicion is local). */
-function fingerprintOf (record: MemberRecord, state: MemberState): string {
-  return `${record.id}\u0000${record.incarnation}\u0000${state === 'suspect' ? 'alive' : state}`
+/**
+ * The updates of a message with nothing to piggy-back, shared by all such messages (most of
+ * them, in steady state): frozen, as messages are never changed once built.
+ */
+const NO_UPDATES: readonly MemberUpdate[] = Object.freeze([])
+
+/** JSON bytes of the suspect, dead and left updates without their ids and incarnation. */
+const SUSPECT_BYTES = jsonByteLength({ type: 'suspect', id: '', incarnation: 0, from: '' }) - 5
+const DEAD_BYTES = jsonByteLength({ type: 'dead', id: '', incarnation: 0, from: '' }) - 5
+const LEFT_BYTES = jsonByteLength({ type: 'left', id: '', incarnation: 0 }) - 3
+
+/** Decimal digits of a non-negative integer. */
+function digits (x: number): number {
+  return x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : String(x).length
 }
 
-/** Encoded size of a record as a sync entry, state included (at most the longest state name). */
-function entryBytes (record: MemberRecord): number {
-  return memberRecordBytes(record) + '{"member":,"state":"suspect"}'.length
-}
-
-function sameCard (a: MemberRecord, b: MemberRecord): boolean {
-  return a.name === b.name && a.addresses.length === b.addresses.length && a.addresses.every((x, i) => x === b.addresses[i]) &&
-    JSON.stringify(a.meta) === JSON.stringify(b.meta)
-}
+/** Bytes a sync entry adds around its record, state included (at most the longest state name). */
+const ENTRY_OVERHEAD = '{"member":,"state":"suspect"}'.length

@@ -16,6 +16,8 @@ import {
   decodePeerMessage, decodeTopicMessage, DEFINITIONS_TOPIC, memberRecord, type DefinitionEntry, type DefinitionId, type JsonObject,
   type MemberRecord, type PeerId, type PeerMessage, type TopicMessage
 } from './messages.js'
+import type { MemberSnapshot } from './member-table.js'
+import type { PeerInterner } from './peer-interner.js'
 import { PERSISTED_FORMAT, type PersistedState } from './persisted-state.js'
 import type { Rng } from './rng.js'
 
@@ -66,6 +68,16 @@ export interface MeshCoreInit {
   readonly restore?: PersistedState
   readonly membership?: Partial<MembershipConfig>
   readonly definitions?: Partial<DefinitionsConfig>
+  /**
+   * Where the member table keeps member numbers and records: the simulator shares one between
+   * all its nodes (see peer-interner.ts). @default a private one
+   */
+  readonly interner?: PeerInterner
+  /**
+   * A warm start: the members of a formed mesh, all alive, known from the start without a join
+   * (see MembershipInit.snapshot). The simulator's nodes start this way; a restart does not.
+   */
+  readonly snapshot?: MemberSnapshot
 }
 
 /** What was dropped, and why (debugState). */
@@ -99,11 +111,21 @@ interface DropCounters {
 export class MeshCore {
   readonly #membership: Membership
   readonly #definitions: Definitions
+  /**
+   * Whether the replica may have changed (deadline, durable state) since it was last looked at.
+   * Most inputs are membership's alone (a probe, an ack): the replica is then left untouched,
+   * which at 10,000 simulated nodes spares the memory traffic of looking into it every time.
+   */
+  #replicaDirty = true
+  #replicaDeadline: number | undefined
+  /** The replica changed since #finish last compared its state version. */
+  #checkPersist = true
   #now: number
   #persistedVersion = -1
   #persistedIncarnation = -1
   readonly #dropped: DropCounters = { malformed: 0, unknownTopic: 0, fromSelf: 0, internalErrors: 0 }
-  readonly #received: Record<string, number> = {}
+  /** Messages accepted, by type (a Map: a dictionary object's keyed increments cost more, per message). */
+  readonly #received = new Map<string, number>()
   #lastError: string | undefined
 
   constructor (init: MeshCoreInit) {
@@ -116,7 +138,10 @@ export class MeshCore {
       self: memberRecord(init.self, incarnation),
       seeds: init.seeds ?? [],
       rng: init.rng,
-      config: init.membership
+      config: init.membership,
+      interner: init.interner,
+      snapshot: init.snapshot,
+      now: init.now
     })
     const membership = this.#membership
     this.#definitions = new Definitions({
@@ -138,7 +163,7 @@ export class MeshCore {
   /** Starts the machines: probing, joining through the seeds, restored definitions reported. */
   start (now: number): MeshOutput[] {
     const t = this.#clamp(now)
-    return this.#finish([...this.#definitions.start(t), ...this.#route(this.#membership.start(t), t)])
+    return this.#finish([...this.#replica.start(t), ...this.#route(this.#membership.start(t), t)])
   }
 
   /** Handles one input from the network. Never throws. */
@@ -166,14 +191,18 @@ export class MeshCore {
   tick (now: number): MeshOutput[] {
     const t = this.#clamp(now)
     if (this.#membership.stopped) return []
-    return this.#finish([...this.#route(this.#membership.tick(t), t), ...this.#definitions.tick(t)])
+    const membership = this.#route(this.#membership.tick(t), t)
+    const due = this.#replicaNextDeadline()
+    if (due === undefined || due > t) return this.#finish(membership)
+    const definitions = this.#replica.tick(t)
+    return this.#finish(definitions.length === 0 ? membership : [...membership, ...definitions])
   }
 
   /** When tick() must next be called, or undefined when nothing is armed. */
   nextDeadline (): number | undefined {
     if (this.#membership.stopped) return undefined
     const a = this.#membership.nextDeadline()
-    const b = this.#definitions.nextDeadline()
+    const b = this.#replicaNextDeadline()
     if (a === undefined) return b
     if (b === undefined) return a
     return Math.min(a, b)
@@ -183,23 +212,23 @@ export class MeshCore {
 
   /** Creates an instrumentation definition mesh-wide; returns its id and the outputs. */
   createDefinition (definition: string, now: number): { id: DefinitionId, outputs: MeshOutput[] } {
-    const { id, outputs } = this.#definitions.create(definition, this.#clamp(now))
+    const { id, outputs } = this.#replica.create(definition, this.#clamp(now))
     return { id, outputs: this.#finish(outputs) }
   }
 
   /** Replaces definition `id` (mutable properties changed). */
   updateDefinition (id: DefinitionId, definition: string, now: number): MeshOutput[] {
-    return this.#finish(this.#definitions.update(id, definition, this.#clamp(now)))
+    return this.#finish(this.#replica.update(id, definition, this.#clamp(now)))
   }
 
   /** Deletes definition `id` mesh-wide. */
   deleteDefinition (id: DefinitionId, now: number): MeshOutput[] {
-    return this.#finish(this.#definitions.delete(id, this.#clamp(now)))
+    return this.#finish(this.#replica.delete(id, this.#clamp(now)))
   }
 
   /** Records an API access to `id` (idle-max). */
   touchDefinition (id: DefinitionId, now: number): MeshOutput[] {
-    return this.#finish(this.#definitions.touch(id, this.#clamp(now)))
+    return this.#finish(this.#replica.touch(id, this.#clamp(now)))
   }
 
   /**
@@ -268,13 +297,28 @@ export class MeshCore {
       now: this.#now,
       membership: this.#membership.debugState(),
       definitions: this.#definitions.debugState(),
-      received: { ...this.#received },
+      received: Object.fromEntries(this.#received),
       dropped: { ...this.#dropped },
       lastError: this.#lastError ?? null
     }
   }
 
   // ---- routing ------------------------------------------------------------------------------------
+
+  /** The replica, for a call that may change it. */
+  get #replica (): Definitions {
+    this.#replicaDirty = true
+    return this.#definitions
+  }
+
+  #replicaNextDeadline (): number | undefined {
+    if (this.#replicaDirty) {
+      this.#replicaDeadline = this.#definitions.nextDeadline()
+      this.#replicaDirty = false
+      this.#checkPersist = true
+    }
+    return this.#replicaDeadline
+  }
 
   #clamp (now: number): number {
     if (now > this.#now) this.#now = now
@@ -300,9 +344,9 @@ export class MeshCore {
       case 'sync-buckets':
         return message.set === 'members'
           ? this.#route(this.#membership.handle(from, message, now), now)
-          : this.#definitions.handle(from, message, now)
+          : this.#replica.handle(from, message, now)
       case 'sync-definitions':
-        return this.#definitions.handle(from, message, now)
+        return this.#replica.handle(from, message, now)
       default: {
         const never: never = message
         throw new Error(`unhandled message ${JSON.stringify(never)}`)
@@ -317,7 +361,7 @@ export class MeshCore {
     }
     const message = this.#accept(raw, decodeTopicMessage)
     if (message === undefined) return []
-    return this.#definitions.gossip(from, message, now)
+    return this.#replica.gossip(from, message, now)
   }
 
   /**
@@ -338,16 +382,18 @@ export class MeshCore {
     } else {
       message = raw
     }
-    this.#received[message.type] = (this.#received[message.type] ?? 0) + 1
+    this.#received.set(message.type, (this.#received.get(message.type) ?? 0) + 1)
     return message
   }
 
   /** Passes membership outputs through, and tells the replica about members that joined. */
   #route (outputs: MembershipOutput[], now: number): Array<MembershipOutput | DefinitionsOutput> {
+    // Most outputs (probes, acks) announce no member: pass the array through untouched.
+    if (!outputs.some((o) => o.type === 'member' && o.change === 'joined')) return outputs
     const out: Array<MembershipOutput | DefinitionsOutput> = []
     for (const o of outputs) {
       out.push(o)
-      if (o.type === 'member' && o.change === 'joined') out.push(...this.#definitions.peerJoined(o.member.id, now))
+      if (o.type === 'member' && o.change === 'joined') out.push(...this.#replica.peerJoined(o.member.id, now))
     }
     return out
   }
@@ -355,8 +401,10 @@ export class MeshCore {
   /** Appends a persist effect when the durable state changed. */
   #finish (outputs: Array<MembershipOutput | DefinitionsOutput>): MeshOutput[] {
     const out: MeshOutput[] = outputs
-    const version = this.#definitions.stateVersion
     const incarnation = this.#membership.incarnation
+    if (!this.#replicaDirty && !this.#checkPersist && incarnation === this.#persistedIncarnation) return out
+    this.#checkPersist = false
+    const version = this.#definitions.stateVersion
     if (version !== this.#persistedVersion || incarnation !== this.#persistedIncarnation) {
       this.#persistedVersion = version
       this.#persistedIncarnation = incarnation

@@ -65,3 +65,41 @@ test('peer ids look like libp2p ids and are unique', (t) => {
   t.is(new Set(ids).size, ids.length)
   for (const id of ids.slice(0, 10)) t.regex(id, /^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/)
 })
+
+test('one interner shared by every node or one per node: the same protocol, the same outcome', (t) => {
+  // Random choices (probe order, gossip targets) are drawn over member numbers, which differ
+  // between the two layouts, so the runs differ in detail; what they converge to does not.
+  const run = (interner: 'shared' | 'private'): ReturnType<typeof createCluster> => {
+    const c = createCluster({ seed: 'interner', nodes: 8, interner, loss: 0.02 })
+    c.runFor(5000)
+    c.create(1, DEF)
+    c.crash(3)
+    c.runFor(60_000)
+    return c
+  }
+  const views = (c: ReturnType<typeof createCluster>): string[][] =>
+    c.liveCores().map((core) => core.members().map((m) => `${m.member.id}:${m.member.incarnation}:${m.state}`).sort())
+  const shared = run('shared')
+  const own = run('private')
+  t.deepEqual(views(shared), views(own))
+  t.true(views(shared).every((v) => v.filter((m) => m.endsWith(':dead')).length === 1))
+  t.deepEqual(shared.liveCores().map((core) => core.listDefinitions().length), own.liveCores().map((core) => core.listDefinitions().length))
+})
+
+test('a warm start begins with the whole mesh in every view, without joining', (t) => {
+  const c = createCluster({ seed: 'warm', nodes: 40, warm: true, wire: 'objects' })
+  const syncs: string[] = []
+  c.onOutput = (_node, o) => { if (o.type === 'send' && o.message.type === 'sync-members') syncs.push(o.message.type) }
+  c.runFor(1)
+  t.true(c.liveCores().length === 40 && c.liveCores().every((core) => core.liveCount === 40))
+  t.true(c.liveCores().every((core) => core.members().every((m) => m.state === 'alive')))
+  c.runFor(20_000)
+  t.deepEqual(syncs, [], 'equal digests: no entries exchanged')
+  t.true(c.liveCores().every((core) => core.liveCount === 40))
+  // A restart is cold: it joins through its seed and is seen again everywhere.
+  c.crash(5)
+  c.runFor(40_000)
+  c.restart(5)
+  c.runUntil(() => c.liveCores().every((core) => core.liveCount === 40), 30_000)
+  t.true(syncs.length > 0)
+})

@@ -1,0 +1,50 @@
+/**
+ * `heatmesh sim`: the simulator's command line. Thin: parse the arguments, run, print the
+ * summary (and write the report when asked); errors in the arguments name the flag at fault.
+ * node/cli.ts dispatches `heatmesh sim ...` here.
+ */
+import { readFileSync } from 'node:fs'
+import { HeatmeshError } from '../metad/index.js'
+import { parseSimArgs, SIM_HELP } from './options.js'
+import { createProgress, type ProgressSink } from './progress.js'
+import { writeReport } from './report.js'
+import { runSimulation } from './run.js'
+
+/** Where the command reads and writes. */
+export interface SimCliIo {
+  readonly stdout: { write: (text: string) => unknown }
+  readonly stderr: ProgressSink
+  readonly readFile: (path: string) => string
+}
+
+/** Runs `heatmesh sim` with `argv` (the words after `sim`); returns the exit code. */
+export function runSimCli (argv: readonly string[], io: SimCliIo = { stdout: process.stdout, stderr: process.stderr, readFile: (p) => readFileSync(p, 'utf8') }): number {
+  let options
+  try {
+    options = parseSimArgs(argv, io.readFile)
+  } catch (err) {
+    if (!(err instanceof HeatmeshError)) throw err
+    io.stderr.write(`heatmesh sim: ${err.message}\n`)
+    return 2
+  }
+  if (options === 'help') {
+    io.stdout.write(SIM_HELP)
+    return 0
+  }
+  const progress = options.progress ? createProgress(io.stderr, options.duration, `sim ${options.nodes} nodes`) : undefined
+  const result = runSimulation(options, { onSecond: (s) => progress?.update(s) })
+  progress?.done()
+  const s = result.summary
+  io.stdout.write([
+    `heatmesh sim: ${s.nodes} nodes, ${s.simulated_seconds} simulated s in ${s.wall_seconds} s (${s.virtual_to_real}x real time), peak RSS ${s.peak_rss_mb} MB`,
+    `definition convergence: p50 ${s.definition_convergence_s.p50 ?? 'n/a'} s, p99 ${s.definition_convergence_s.p99 ?? 'n/a'} s, max ${s.definition_convergence_s.max ?? 'n/a'} s (${s.definitions_missing} missing)`,
+    `traffic per node: ${s.bytes_per_node_per_s.mean ?? 'n/a'} B/s mean, ${s.bytes_per_node_per_s.p99 ?? 'n/a'} p99, ${s.bytes_per_node_per_s.max ?? 'n/a'} max; ${s.messages_per_node_per_s.mean ?? 'n/a'} messages/s`,
+    `recovery: failure detection ${s.recovery_s.failure_detection ?? 'n/a'} s, rejoin ${s.recovery_s.rejoin ?? 'n/a'} s, partition heal ${s.recovery_s.partition_heal ?? 'n/a'} s`,
+    ''
+  ].join('\n'))
+  if (options.report !== undefined) {
+    const files = writeReport(options.report, result)
+    io.stdout.write(`heatmesh sim: report in ${options.report} (${files.length} files)\n`)
+  }
+  return 0
+}

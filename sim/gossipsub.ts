@@ -1,0 +1,327 @@
+/**
+ * A model of gossipsub (v1.1, js-libp2p's defaults) carrying the `definitions` topic between
+ * simulated nodes, faithful enough to check: who receives a publication, after how many hops
+ * and how much later, with how many duplicate copies and how many bytes per node.
+ *
+ * THE MODEL.
+ * - Connections. Each node dials `connections / 2` random nodes at start (links are two-way,
+ *   so a node has ~`connections` peers, all subscribed to the topic). A restarted node keeps its
+ *   peers. A crashed node's connections close at once (a process crash resets its TCP
+ *   connections); a partition leaves connections open but lets nothing through.
+ * - Mesh. Each node grafts D = 6 of its peers at start (the grafted side accepts), so degrees
+ *   spread over D .. 2D; at a heartbeat, a mesh below D_lo = 4 grafts back up to D among its
+ *   live peers, one above D_hi = 12 prunes down to D.
+ * - Publishing is flood publishing (js-libp2p's default): the author sends to every peer. A
+ *   node receiving a message for the first time (message-id dedup: one seen-flag per node and
+ *   message; a restart clears it) delivers it to its core and forwards it to its mesh peers but
+ *   the sender and the author; a copy already seen is a duplicate, dropped.
+ * - Gossip. Heartbeats come every second, at a random phase per node. At each, a node sends
+ *   IHAVE with the ids of messages it received in the last 3 heartbeats (history_gossip) to
+ *   D_lazy = 6 random peers outside its mesh; a peer lacking one answers IWANT, and gets the
+ *   message if it is within the last 5 heartbeats (history_length). A node with nothing to
+ *   gossip and a healthy mesh skips its heartbeat (it would change nothing).
+ * - Bytes: a message costs its payload plus MESSAGE_OVERHEAD (the signed envelope: author,
+ *   seqno, topic, signature, framing); IHAVE/IWANT cost IHAVE_BASE plus ID_BYTES per message
+ *   id; GRAFT and PRUNE a small control frame. Validation is not modelled: every message is
+ *   accepted.
+ */
+import { type Rng, type TopicMessage } from '../node/core/index.js'
+
+/** gossipsub's parameters (js-libp2p @libp2p/gossipsub defaults). */
+export const GOSSIPSUB = Object.freeze({
+  /** Target mesh degree. */
+  D: 6,
+  /** Below this at a heartbeat, graft back up to D. */
+  Dlo: 4,
+  /** Above this at a heartbeat, prune down to D. */
+  Dhi: 12,
+  /** Peers outside the mesh that each heartbeat's gossip goes to. */
+  Dlazy: 6,
+  heartbeatMs: 1000,
+  /** Heartbeats whose messages are announced in IHAVE. */
+  historyGossip: 3,
+  /** Heartbeats a message stays in the cache that IWANT is served from. */
+  historyLength: 5
+})
+
+/** Bytes of gossipsub's frames around a payload (protobuf RPC over a libp2p stream). */
+export const RPC_BYTES = Object.freeze({
+  /** Signed envelope: author (38), seqno (8), topic, Ed25519 signature (64), keys and framing. */
+  messageOverhead: 136,
+  /** An IHAVE or IWANT control frame, before its ids. */
+  controlBase: 22,
+  /** One message id (author + seqno) in IHAVE or IWANT. */
+  idBytes: 50,
+  graft: 21,
+  prune: 27
+})
+
+/** One gossipsub frame between two nodes. */
+export type GossipRpc =
+  | { readonly kind: 'message', readonly id: number }
+  | { readonly kind: 'ihave', readonly ids: readonly number[] }
+  | { readonly kind: 'iwant', readonly ids: readonly number[] }
+  | { readonly kind: 'graft' }
+  | { readonly kind: 'prune' }
+
+/** A published message. */
+export interface GossipMessage {
+  readonly id: number
+  /** The author's node index. */
+  readonly origin: number
+  readonly payload: TopicMessage
+  /** Payload bytes (the core's encoding). */
+  readonly bytes: number
+  readonly publishedAt: number
+}
+
+/** What the model needs from the simulator. */
+export interface GossipHost {
+  isUp: (i: number) => boolean
+  /** Sends a frame over the network model (latency, loss, partitions, bandwidth). */
+  send: (from: number, to: number, rpc: GossipRpc, bytes: number, now: number) => void
+  /** Hands a first-seen message to node i's core. */
+  deliver: (i: number, message: GossipMessage, now: number) => void
+  /** Calls heartbeat(i, at) at time `at`. */
+  armHeartbeat: (i: number, at: number) => void
+}
+
+/** Counters for the report. */
+export interface GossipCounters {
+  published: number
+  /** First-time receptions (delivered to a core). */
+  delivered: number
+  duplicates: number
+  ihave: number
+  iwant: number
+  grafts: number
+  prunes: number
+}
+
+/** The model's state for every node (see the module doc). */
+export class GossipModel {
+  readonly #host: GossipHost
+  readonly #rng: Rng
+  readonly #conns: number[][]
+  readonly #mesh: number[][]
+  readonly #phase: Float64Array
+  readonly #armed: Float64Array
+  /** Per node: [message id, received at] pairs, oldest first. */
+  readonly #mcache: number[][]
+  readonly #messages: Array<GossipMessage & { seen: Uint8Array }> = []
+  readonly counters: GossipCounters = { published: 0, delivered: 0, duplicates: 0, ihave: 0, iwant: 0, grafts: 0, prunes: 0 }
+
+  constructor (nodes: number, connections: number, host: GossipHost, rng: Rng) {
+    this.#host = host
+    this.#rng = rng
+    this.#conns = Array.from({ length: nodes }, () => [])
+    this.#mesh = Array.from({ length: nodes }, () => [])
+    this.#mcache = Array.from({ length: nodes }, () => [])
+    this.#phase = new Float64Array(nodes)
+    this.#armed = new Float64Array(nodes).fill(Infinity)
+    const dials = Math.min(nodes - 1, Math.ceil(connections / 2))
+    for (let i = 0; i < nodes; i++) {
+      this.#phase[i] = GOSSIPSUB.heartbeatMs * (rng.uint32() / 4294967296)
+      for (let k = 0, tries = 0; k < dials && tries < 4 * dials + 8; tries++) {
+        const j = rng.uint32() % nodes
+        if (j === i || (this.#conns[i] as number[]).includes(j)) continue
+        ;(this.#conns[i] as number[]).push(j)
+        ;(this.#conns[j] as number[]).push(i)
+        k++
+      }
+    }
+    // Subscription: everyone grafts D peers at once, then heartbeats trim meshes above D_hi.
+    for (let i = 0; i < nodes; i++) this.#graftUpTo(i, GOSSIPSUB.D, -1)
+    for (let i = 0; i < nodes; i++) if ((this.#mesh[i] as number[]).length > GOSSIPSUB.Dhi) this.#pruneTo(i, GOSSIPSUB.D, -1)
+    this.counters.grafts = 0
+    this.counters.prunes = 0
+  }
+
+  /** Node i's topic peers (connections). */
+  peers (i: number): readonly number[] {
+    return this.#conns[i] as number[]
+  }
+
+  /** Node i's mesh peers. */
+  mesh (i: number): readonly number[] {
+    return this.#mesh[i] as number[]
+  }
+
+  /** Node i publishes `payload` (flood publish to every live peer). */
+  publish (i: number, payload: TopicMessage, bytes: number, now: number): GossipMessage {
+    const message = { id: this.#messages.length, origin: i, payload, bytes, publishedAt: now, seen: new Uint8Array(this.#conns.length) }
+    this.#messages.push(message)
+    this.counters.published++
+    message.seen[i] = 1
+    this.#remember(i, message.id, now)
+    for (const j of this.#conns[i] as number[]) {
+      if (this.#host.isUp(j)) this.#host.send(i, j, { kind: 'message', id: message.id }, bytes + RPC_BYTES.messageOverhead, now)
+    }
+    return message
+  }
+
+  /** Node j receives `rpc` from node i (j is up). */
+  receive (j: number, i: number, rpc: GossipRpc, now: number): void {
+    switch (rpc.kind) {
+      case 'message': {
+        const m = this.#messages[rpc.id] as GossipMessage & { seen: Uint8Array }
+        if (m.seen[j] === 1) { this.counters.duplicates++; return }
+        m.seen[j] = 1
+        this.counters.delivered++
+        this.#remember(j, m.id, now)
+        for (const k of this.#mesh[j] as number[]) {
+          if (k !== i && k !== m.origin) this.#host.send(j, k, rpc, m.bytes + RPC_BYTES.messageOverhead, now)
+        }
+        this.#host.deliver(j, m, now)
+        break
+      }
+      case 'ihave': {
+        const want = rpc.ids.filter((id) => (this.#messages[id] as { seen: Uint8Array }).seen[j] !== 1)
+        if (want.length > 0) {
+          this.counters.iwant++
+          this.#host.send(j, i, { kind: 'iwant', ids: want }, RPC_BYTES.controlBase + RPC_BYTES.idBytes * want.length, now)
+        }
+        break
+      }
+      case 'iwant': {
+        const cache = this.#mcache[j] as number[]
+        const oldest = now - GOSSIPSUB.historyLength * GOSSIPSUB.heartbeatMs
+        for (const id of rpc.ids) {
+          for (let k = 0; k < cache.length; k += 2) {
+            if (cache[k] === id && (cache[k + 1] as number) > oldest) {
+              const m = this.#messages[id] as GossipMessage
+              this.#host.send(j, i, { kind: 'message', id }, m.bytes + RPC_BYTES.messageOverhead, now)
+              break
+            }
+          }
+        }
+        break
+      }
+      case 'graft': {
+        const mesh = this.#mesh[j] as number[]
+        if (!mesh.includes(i)) mesh.push(i)
+        if (mesh.length > GOSSIPSUB.Dhi) this.#arm(j, now)
+        break
+      }
+      case 'prune': {
+        const mesh = this.#mesh[j] as number[]
+        const at = mesh.indexOf(i)
+        if (at >= 0) mesh.splice(at, 1)
+        if (mesh.length < GOSSIPSUB.Dlo) this.#arm(j, now)
+        break
+      }
+    }
+  }
+
+  /** Node i's heartbeat: mesh maintenance, then gossip. */
+  heartbeat (i: number, now: number): void {
+    this.#armed[i] = Infinity
+    if (!this.#host.isUp(i)) return
+    const mesh = this.#mesh[i] as number[]
+    for (let k = mesh.length - 1; k >= 0; k--) if (!this.#host.isUp(mesh[k] as number)) mesh.splice(k, 1)
+    if (mesh.length < GOSSIPSUB.Dlo) this.#graftUpTo(i, GOSSIPSUB.D, now)
+    else if (mesh.length > GOSSIPSUB.Dhi) this.#pruneTo(i, GOSSIPSUB.D, now)
+    const cache = this.#mcache[i] as number[]
+    const horizon = now - GOSSIPSUB.historyLength * GOSSIPSUB.heartbeatMs
+    let drop = 0
+    while (drop < cache.length && (cache[drop + 1] as number) <= horizon) drop += 2
+    if (drop > 0) cache.splice(0, drop)
+    const recent = now - GOSSIPSUB.historyGossip * GOSSIPSUB.heartbeatMs
+    const ids: number[] = []
+    for (let k = 0; k < cache.length; k += 2) if ((cache[k + 1] as number) > recent) ids.push(cache[k] as number)
+    if (ids.length > 0) {
+      const others = (this.#conns[i] as number[]).filter((j) => !mesh.includes(j) && this.#host.isUp(j))
+      for (const j of this.#pick(others, GOSSIPSUB.Dlazy)) {
+        this.counters.ihave++
+        this.#host.send(i, j, { kind: 'ihave', ids }, RPC_BYTES.controlBase + RPC_BYTES.idBytes * ids.length, now)
+      }
+    }
+    if (cache.length > 0 || mesh.length < GOSSIPSUB.Dlo) this.#arm(i, now)
+  }
+
+  /** Node i crashed: its peers see its connections close. */
+  nodeDown (i: number, now: number): void {
+    for (const k of this.#mesh[i] as number[]) {
+      const mesh = this.#mesh[k] as number[]
+      const at = mesh.indexOf(i)
+      if (at >= 0) mesh.splice(at, 1)
+      if (mesh.length < GOSSIPSUB.Dlo) this.#arm(k, now)
+    }
+    ;(this.#mesh[i] as number[]).length = 0
+    ;(this.#mcache[i] as number[]).length = 0
+  }
+
+  /** Node i (re)started: a fresh seen-cache, reconnected to its peers, and a new mesh. */
+  nodeUp (i: number, now: number): void {
+    for (const m of this.#messages) m.seen[i] = 0
+    ;(this.#mesh[i] as number[]).length = 0
+    ;(this.#mcache[i] as number[]).length = 0
+    this.#graftUpTo(i, GOSSIPSUB.D, now)
+    this.#arm(i, now)
+  }
+
+  /** The message of id `id`. */
+  message (id: number): GossipMessage {
+    return this.#messages[id] as GossipMessage
+  }
+
+  #remember (i: number, id: number, now: number): void {
+    const cache = this.#mcache[i] as number[]
+    cache.push(id, now)
+    this.#arm(i, now)
+  }
+
+  /** Grafts live peers outside the mesh until it has `target` members; now < 0: at set-up, silently. */
+  #graftUpTo (i: number, target: number, now: number): void {
+    const mesh = this.#mesh[i] as number[]
+    const candidates = (this.#conns[i] as number[]).filter((j) => !mesh.includes(j) && (now < 0 || this.#host.isUp(j)))
+    for (const j of this.#pick(candidates, target - mesh.length)) {
+      mesh.push(j)
+      const theirs = this.#mesh[j] as number[]
+      if (now < 0) {
+        if (!theirs.includes(i)) theirs.push(i)
+      } else {
+        this.counters.grafts++
+        this.#host.send(i, j, { kind: 'graft' }, RPC_BYTES.graft, now)
+      }
+    }
+  }
+
+  #pruneTo (i: number, target: number, now: number): void {
+    const mesh = this.#mesh[i] as number[]
+    const keep = this.#pick(mesh, target)
+    for (const j of mesh) {
+      if (keep.includes(j)) continue
+      if (now < 0) {
+        const theirs = this.#mesh[j] as number[]
+        const at = theirs.indexOf(i)
+        if (at >= 0) theirs.splice(at, 1)
+      } else {
+        this.counters.prunes++
+        this.#host.send(i, j, { kind: 'prune' }, RPC_BYTES.prune, now)
+      }
+    }
+    mesh.length = 0
+    mesh.push(...keep)
+  }
+
+  /** Up to k distinct items of `items`, uniformly (a partial Fisher-Yates on a copy). */
+  #pick (items: readonly number[], k: number): number[] {
+    const a = [...items]
+    const n = Math.min(k, a.length)
+    for (let x = 0; x < n; x++) {
+      const y = x + (this.#rng.uint32() % (a.length - x))
+      const t = a[x] as number; a[x] = a[y] as number; a[y] = t
+    }
+    return a.slice(0, Math.max(0, n))
+  }
+
+  /** Arms node i's next heartbeat (at its phase) unless one is armed. */
+  #arm (i: number, now: number): void {
+    if (this.#armed[i] !== Infinity) return
+    const phase = this.#phase[i] as number
+    const at = phase + GOSSIPSUB.heartbeatMs * (Math.floor((now - phase) / GOSSIPSUB.heartbeatMs) + 1)
+    this.#armed[i] = at
+    this.#host.armHeartbeat(i, at)
+  }
+}

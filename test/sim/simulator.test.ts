@@ -1,0 +1,72 @@
+/**
+ * The simulator end to end at CI size (200 nodes): definitions reach every live node exactly
+ * once, runs are deterministic, crashes are detected and restarts rejoin, partitions heal.
+ */
+import test from 'ava'
+import { detectionBound, DEFAULT_MEMBERSHIP_CONFIG } from '../../node/core/index.js'
+import { createSimulator, DEFAULT_SIM_OPTIONS, parseSimArgs, runSimulation, type SimOptions, type SimSummary } from '../../sim/index.js'
+
+function options (argv: string[]): SimOptions {
+  const o = parseSimArgs([...argv, '--no-progress'], () => { throw new Error('no files') })
+  if (o === 'help') throw new Error('help')
+  return o
+}
+
+/** The summary without the fields that measure the machine. */
+function portable (s: SimSummary): Omit<SimSummary, 'wall_seconds' | 'peak_rss_mb' | 'virtual_to_real'> {
+  const { wall_seconds: _w, peak_rss_mb: _p, virtual_to_real: _v, ...rest } = s
+  return rest
+}
+
+test('200 nodes, 60 s, no faults: every node gets every definition exactly once, and membership stays whole', (t) => {
+  const created = new Map<string, number>()
+  const sim = createSimulator({ ...DEFAULT_SIM_OPTIONS, nodes: 200, duration: 60, seed: 'clean', progress: false }, {
+    onOutput: (node, o) => {
+      if (o.type === 'definition' && o.change === 'created') created.set(`${node}:${o.id}`, (created.get(`${node}:${o.id}`) ?? 0) + 1)
+    }
+  })
+  sim.run()
+  const ids = [...new Set([...created.keys()].map((k) => k.split(':')[1]))]
+  t.is(ids.length, 5)
+  t.is(created.size, 200 * 5, 'every (node, definition) pair')
+  t.true([...created.values()].every((n) => n === 1), 'each created once')
+  for (const node of sim.nodes) t.deepEqual(node.core?.listDefinitions().map((d) => d.id).sort(), [...ids].sort())
+  t.true(sim.nodes.every((n) => n.core?.liveCount === 200))
+  const delays = sim.observer.convergenceDelays()
+  t.is(delays.length, 1000)
+  t.true((delays[delays.length - 1] as number) < 1, `slowest arrival ${delays[delays.length - 1]} s`)
+  t.deepEqual(sim.observer.wholePerSecond.filter((w) => w !== 1), [])
+})
+
+test('the same seed and options give the same summary; another seed another one', (t) => {
+  const argv = ['--nodes', '200', '--duration', '40', '--crash', '0.05@10,restart@30', '--loss', '0.01', '--skew-ms', '200', '--slow', '0.05']
+  const one = runSimulation(options([...argv, '--seed', 'det']))
+  const again = runSimulation(options([...argv, '--seed', 'det']))
+  const other = runSimulation(options([...argv, '--seed', 'other']))
+  t.deepEqual(portable(again.summary), portable(one.summary))
+  t.notDeepEqual(portable(other.summary), portable(one.summary))
+  t.deepEqual([...again.series.convergence], [...one.series.convergence])
+})
+
+test('10 % of the nodes crash: every survivor declares them dead within the bound, and after the restart membership is whole', (t) => {
+  const { summary } = runSimulation(options(['--nodes', '200', '--duration', '75', '--seed', 'crash', '--crash', '0.1@10,restart@45']))
+  const detection = summary.recovery_s.failure_detection
+  t.log(`failure detection ${detection} s, rejoin ${summary.recovery_s.rejoin} s`)
+  // No crashed node can be declared dead before its suspicion's shortest timeout, nor later than
+  // the longest one after a few probe periods and the dead rumour's spread.
+  const min = DEFAULT_MEMBERSHIP_CONFIG.suspicionMult * Math.log10(200) * DEFAULT_MEMBERSHIP_CONFIG.probeInterval / 1000
+  t.true(detection !== null && detection >= min && detection <= Math.min(detectionBound(200) / 1000, 6 * min + 10), `${detection} s`)
+  t.true(summary.recovery_s.rejoin !== null && summary.recovery_s.rejoin <= 15, `rejoin ${summary.recovery_s.rejoin} s`)
+  t.is(summary.membership_whole_final, 1)
+  t.is(summary.definitions_missing, 0)
+})
+
+test('a partition heals: membership is whole again and a definition made on one side reaches the other', (t) => {
+  const sim = createSimulator(options(['--nodes', '200', '--duration', '100', '--seed', 'split', '--partition', '0.3@10..40', '--instrumentations', '2']))
+  sim.run()
+  const recovery = sim.observer.recoverySummary()
+  t.log(`partition heal ${recovery.partition_heal} s`)
+  t.true(recovery.partition_heal !== null && recovery.partition_heal <= 45)
+  t.true(sim.nodes.every((n) => n.core?.liveCount === 200))
+  t.deepEqual(sim.observer.definitions().map((d) => d.missing), [0, 0])
+})
