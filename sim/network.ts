@@ -13,7 +13,7 @@
  * Crashed receivers are the simulator's business (it drops what arrives at a node that is down).
  */
 import { InvalidFieldError } from '../metad/index.js'
-import { createRng, type Rng } from '../node/core/index.js'
+import { createRng, fmix32, type Rng } from '../node/core/index.js'
 
 /** A one-way latency distribution, in ms. */
 export type LatencyModel =
@@ -127,24 +127,15 @@ export class Network {
     if (m.kind === 'fixed') return m.ms
     const lo = i < j ? i : j
     const hi = i < j ? j : i
-    const u1 = unit(mix(this.#linkSeed ^ Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi, 0x85ebca77)))
+    const u1 = unit(fmix32(this.#linkSeed ^ Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi, 0x85ebca77)))
     if (m.kind === 'uniform') return m.min + (m.max - m.min) * u1
     // Box-Muller from two link hashes: a standard normal z, then median x e^(sigma z).
-    const u2 = unit(mix(this.#linkSeed ^ Math.imul(hi, 0x27d4eb2f) ^ Math.imul(lo + 1, 0x165667b1)))
+    const u2 = unit(fmix32(this.#linkSeed ^ Math.imul(hi, 0x27d4eb2f) ^ Math.imul(lo + 1, 0x165667b1)))
     const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)
     return m.median * Math.exp(m.sigma * z)
   }
 }
 
-/** murmur3's 32-bit finalizer: a well-mixed unsigned word from any word. */
-function mix (h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
 
 /** A word as a uniform number in (0, 1) (never 0, so log() is finite). */
 function unit (w: number): number {

@@ -31,6 +31,7 @@ import type { DefinitionsConfig } from './definitions.js'
 import type { PersistedState } from './persisted-state.js'
 import { hash53 } from './digest.js'
 import { createRng, randomFloat, randomInt, type Rng } from './rng.js'
+import { EventHeap } from './event-heap.js'
 
 /** Harness options. Times in virtual milliseconds. */
 export interface ClusterOptions {
@@ -99,48 +100,6 @@ type Event =
   | { readonly kind: 'start', readonly at: number, readonly seq: number, readonly node: number }
 
 
-/** A binary min-heap of events by (at, seq): ties resolve in scheduling order. */
-class EventQueue {
-  readonly #heap: Event[] = []
-  get size (): number { return this.#heap.length }
-  peek (): Event | undefined { return this.#heap[0] }
-  push (e: Event): void {
-    const h = this.#heap
-    h.push(e)
-    let i = h.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!before(h[i] as Event, h[p] as Event)) break
-      ;[h[i], h[p]] = [h[p] as Event, h[i] as Event]
-      i = p
-    }
-  }
-
-  pop (): Event | undefined {
-    const h = this.#heap
-    const top = h[0]
-    const last = h.pop()
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < h.length && before(h[l] as Event, h[m] as Event)) m = l
-        if (r < h.length && before(h[r] as Event, h[m] as Event)) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m] as Event, h[i] as Event]
-        i = m
-      }
-    }
-    return top
-  }
-}
-
-function before (a: Event, b: Event): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq)
-}
 
 /** A peer id shaped like libp2p's (52 characters), unique per index, so sizes are realistic. */
 export function clusterPeerId (index: number): PeerId {
@@ -160,7 +119,7 @@ export class Cluster {
   readonly nodes: ClusterNode[]
   readonly #options: ClusterOptions
   readonly #rng: Rng
-  readonly #queue = new EventQueue()
+  readonly #queue = new EventHeap<Event>()
   readonly #byId = new Map<PeerId, number>()
   readonly #byAddress = new Map<string, number>()
   readonly #group: Int32Array

@@ -58,6 +58,16 @@ export function hash53 (text: string, seed = 0): number {
   return hi * 4294967296 + lo
 }
 
+/** murmur3's 32-bit finalizer: full avalanche, a bijection on 32 bits. */
+export function fmix32 (h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
 /** The bucket of key `key`. */
 export function bucketOf (key: string): number {
   // A different seed from the fingerprint hash, so bucket and fingerprint bits are unrelated.

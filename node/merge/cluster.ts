@@ -21,6 +21,7 @@ import { encodeMergeMessage, type InstrumentationId, type MergeMessage } from '.
 import type { StoredPoint } from './point-ring.js'
 import type { InstrumentationSpec } from './spec.js'
 import { membersOf } from './tree.js'
+import { EventHeap } from '../core/event-heap.js'
 
 /** Harness options. Times in virtual milliseconds. */
 export interface MergeClusterOptions {
@@ -74,48 +75,6 @@ type Event =
   | { readonly kind: 'second', readonly at: number, readonly seq: number, readonly second: number }
   | { readonly kind: 'view', readonly at: number, readonly seq: number, readonly node: number, readonly change: 'up' | 'down', readonly subject: number }
 
-/** A binary min-heap of events by (at, seq). */
-class EventQueue {
-  readonly #heap: Event[] = []
-  get size (): number { return this.#heap.length }
-  peek (): Event | undefined { return this.#heap[0] }
-  push (e: Event): void {
-    const h = this.#heap
-    h.push(e)
-    let i = h.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!before(h[i]!, h[p]!)) break
-      ;[h[i], h[p]] = [h[p]!, h[i]!]
-      i = p
-    }
-  }
-
-  pop (): Event | undefined {
-    const h = this.#heap
-    const top = h[0]
-    const last = h.pop()
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < h.length && before(h[l]!, h[m]!)) m = l
-        if (r < h.length && before(h[r]!, h[m]!)) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m]!, h[i]!]
-        i = m
-      }
-    }
-    return top
-  }
-}
-
-function before (a: Event, b: Event): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq)
-}
 
 /** The virtual-time cluster of merge cores. */
 export class MergeCluster {
@@ -130,7 +89,7 @@ export class MergeCluster {
   onOutput: ((node: MergeClusterNode, output: MergeOutput, now: number) => void) | undefined
   readonly #options: MergeClusterOptions
   readonly #rng: Rng
-  readonly #queue = new EventQueue()
+  readonly #queue = new EventHeap<Event>()
   readonly #byId = new Map<PeerId, number>()
   /** One tree scratch buffer for every core (they run one at a time): N doubles, not N^2. */
   readonly #scratch: Float64Array

@@ -42,7 +42,7 @@
  * not win their common full-key prefix hangs below the one that does (contributors.ts says why
  * the collision never double-counts).
  */
-import { hash53Parts } from '../core/digest.js'
+import { fmix32, hash53Parts } from '../core/digest.js'
 import type { PeerId } from '../core/messages.js'
 
 /** Bits of a member key. */
@@ -172,15 +172,6 @@ export function instrumentationKey (id: string): InstrumentationKey {
   return { hi, lo }
 }
 
-/** murmur3's 32-bit finalizer: full avalanche, a bijection on 32 bits. */
-function fmix32 (h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
 
 /**
  * s(I, p) from the halves of x_p and h_I: a 32-bit integer. One finalizer over both halves is
