@@ -1,7 +1,7 @@
 /**
  * The merge tree on loopback: N daemons (default 20) as real processes, one instrumentation:
  * syscall latency by execname (bpftrace) when eBPF works here, else the synthetic workload
- * decomposed by key and latency (said in the output).
+ * decomposed by key and latency (said in the output; HEATMESH_BENCH_PAYLOAD=synthetic forces it).
  * - freshness: for each second t, the time from the end of t until a non-root node's raw value
  *   for t is complete (minreporting = nsources), polled every 25 ms; p50 / p99;
  * - CPU per node (utime + stime from /proc) while merging, and the same daemons idle before
@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { api, keygen, startMesh, tempDir, waitFor, type Daemon, type Teardown } from '../test/e2e/harness.js'
+import { api, isRunning, keygen, startMesh, tempDir, waitFor, type Daemon, type Teardown } from '../test/e2e/harness.js'
 
 const NODES = Number(process.env.HEATMESH_BENCH_NODES ?? 20)
 const WINDOW_S = 20
@@ -66,11 +66,13 @@ export default async function bench (): Promise<void> {
     const idleCpu = await cpuPercent(mesh, 10_000)
 
     const ca = (await api(mesh[0]!, 'GET', '/ca')).body as { metrics: Array<{ module: string, stat: string }> }
-    const ebpf = ca.metrics.some((m) => m.module === 'syscall' && m.stat === 'syscalls')
+    // HEATMESH_BENCH_PAYLOAD=synthetic forces the synthetic workload: N bpftrace processes
+    // compiling at once on one small machine measure the machine, not the merge tree.
+    const ebpf = process.env.HEATMESH_BENCH_PAYLOAD !== 'synthetic' && ca.metrics.some((m) => m.module === 'syscall' && m.stat === 'syscalls')
     const definition = ebpf
       ? { module: 'syscall', stat: 'syscalls', decomposition: ['execname', 'latency'] }
       : { module: 'synthetic', stat: 'ops', decomposition: ['key', 'latency'] }
-    console.log(`${NODES} daemons; payload: ${definition.module}.${definition.stat} by ${definition.decomposition.join(', ')}${ebpf ? ' (bpftrace)' : ' (synthetic: no eBPF here)'}`)
+    console.log(`${NODES} daemons; payload: ${definition.module}.${definition.stat} by ${definition.decomposition.join(', ')}${ebpf ? ' (bpftrace)' : process.env.HEATMESH_BENCH_PAYLOAD === 'synthetic' ? ' (synthetic, as asked)' : ' (synthetic: no eBPF here)'}`)
     const created = await api(mesh[0]!, 'POST', '/ca/instrumentations', definition)
     if (created.status !== 201) throw new Error(`create: ${JSON.stringify(created.body)}`)
     const id = created.body.id as string
@@ -78,7 +80,23 @@ export default async function bench (): Promise<void> {
     const root = mesh.find((d) => d.peerId === state.holders[0])!
     const asker = mesh.find((d) => !state.holders.includes(d.peerId))!
     const nsources = async (): Promise<number> => (await api(asker, 'GET', `/ca/instrumentations/${id}`)).body.nsources as number
-    await waitFor('every node runs it', 120_000, async () => await nsources() === NODES, 500)
+    // nsources counts members still starting it (bpftrace compiles for seconds): wait for
+    // every node's own measurement to run, then for a first complete second.
+    try {
+      await waitFor('every node runs it', 180_000, async () => await nsources() === NODES &&
+        (await Promise.all(mesh.map(async (d) => await isRunning(d, id)))).every(Boolean), 1000)
+    } catch (err) {
+      for (const d of mesh) {
+        const inst = ((await api(d, 'GET', '/ca/instrumentations')).body as Array<{ id: string, 'node-status': unknown }>).find((i) => i.id === id)
+        console.log(`${d.name}: ${JSON.stringify(inst?.['node-status'])}`)
+      }
+      throw err
+    }
+    await waitFor('a complete second', 60_000, async () => {
+      const s = Math.floor(Date.now() / 1000) - 2
+      const [p] = (await api(asker, 'GET', `/ca/instrumentations/${id}/value/raw?start_time=${s}&duration=1&ndatapoints=1&timeout=0`)).body as Array<{ minreporting: number }>
+      return p !== undefined && p.minreporting >= NODES
+    }, 500)
 
     // Freshness: when does each second become complete at a non-root node?
     const fresh: number[] = []
