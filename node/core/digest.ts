@@ -117,12 +117,7 @@ export class SetDigest {
 
   /** Every non-empty bucket, in index order. */
   buckets (): BucketSummary[] {
-    const out: BucketSummary[] = []
-    for (let i = 0; i < DIGEST_BUCKETS; i++) {
-      const count = this.#count[i] as number
-      if (count > 0) out.push([i, count, (this.#hi[i] as number) * 4294967296 + (this.#lo[i] as number)])
-    }
-    return out
+    return bucketSummaries(this.#count, this.#hi, this.#lo)
   }
 
   /**
@@ -130,16 +125,32 @@ export class SetDigest {
    * digest differ, ascending. A bucket empty on one side and not on the other differs.
    */
   differingBuckets (remote: readonly BucketSummary[]): number[] {
-    const theirs = new Map<number, BucketSummary>()
-    for (const s of remote) theirs.set(s[0], s)
-    const out: number[] = []
-    for (let i = 0; i < DIGEST_BUCKETS; i++) {
-      const count = this.#count[i] as number
-      const other = theirs.get(i)
-      if (count === 0 && other === undefined) continue
-      const hash = (this.#hi[i] as number) * 4294967296 + (this.#lo[i] as number)
-      if (other === undefined || other[1] !== count || other[2] !== hash) out.push(i)
-    }
-    return out
+    return differingBuckets(this.#count, this.#hi, this.#lo, remote)
   }
+
+}
+
+/** Every non-empty bucket of a digest's arrays, in index order (SetDigest and HashedDigest). */
+export function bucketSummaries (count: Uint32Array, hi: Uint32Array, lo: Uint32Array): BucketSummary[] {
+  const out: BucketSummary[] = []
+  for (let i = 0; i < DIGEST_BUCKETS; i++) {
+    const n = count[i] as number
+    if (n > 0) out.push([i, n, (hi[i] as number) * 4294967296 + (lo[i] as number)])
+  }
+  return out
+}
+
+/** The buckets where `remote` and a digest's arrays differ, ascending (SetDigest and HashedDigest). */
+export function differingBuckets (count: Uint32Array, hi: Uint32Array, lo: Uint32Array, remote: readonly BucketSummary[]): number[] {
+  const theirs: Array<BucketSummary | undefined> = new Array(DIGEST_BUCKETS)
+  for (const s of remote) theirs[s[0]] = s
+  const out: number[] = []
+  for (let i = 0; i < DIGEST_BUCKETS; i++) {
+    const n = count[i] as number
+    const other = theirs[i]
+    if (n === 0 && other === undefined) continue
+    const hash = (hi[i] as number) * 4294967296 + (lo[i] as number)
+    if (other === undefined || other[1] !== n || other[2] !== hash) out.push(i)
+  }
+  return out
 }

@@ -6,7 +6,7 @@
  * entries (a test checks), so nodes agree whichever of the two they use.
  */
 import type { TypedArena } from './arena.js'
-import { DIGEST_BUCKETS, type BucketSummary, type DigestRoot } from './digest.js'
+import { bucketSummaries, differingBuckets, DIGEST_BUCKETS, type BucketSummary, type DigestRoot } from './digest.js'
 
 /** The arrays of a digest that has no entry yet (all zero, never written: shared). */
 const EMPTY = new Uint32Array(DIGEST_BUCKETS)
@@ -82,29 +82,11 @@ export class HashedDigest {
 
   /** Every non-empty bucket, in index order. */
   buckets (): BucketSummary[] {
-    const out: BucketSummary[] = []
-    for (let i = 0; i < DIGEST_BUCKETS; i++) {
-      const count = this.#count[i] as number
-      if (count > 0) out.push([i, count, (this.#hi[i] as number) * 4294967296 + (this.#lo[i] as number)])
-    }
-    return out
+    return bucketSummaries(this.#count, this.#hi, this.#lo)
   }
 
-  /**
-   * The indices of the buckets where `remote` (another replica's non-empty buckets) and this
-   * digest differ, ascending. A bucket empty on one side and not on the other differs.
-   */
+  /** The buckets where `remote` and this digest differ, ascending (as SetDigest's). */
   differingBuckets (remote: readonly BucketSummary[]): number[] {
-    const theirs: Array<BucketSummary | undefined> = new Array(DIGEST_BUCKETS)
-    for (const s of remote) theirs[s[0]] = s
-    const out: number[] = []
-    for (let i = 0; i < DIGEST_BUCKETS; i++) {
-      const count = this.#count[i] as number
-      const other = theirs[i]
-      if (count === 0 && other === undefined) continue
-      const hash = (this.#hi[i] as number) * 4294967296 + (this.#lo[i] as number)
-      if (other === undefined || other[1] !== count || other[2] !== hash) out.push(i)
-    }
-    return out
+    return differingBuckets(this.#count, this.#hi, this.#lo, remote)
   }
 }
