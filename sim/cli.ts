@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { HeatmeshError } from '../metad/index.js'
 import { parseSimArgs, SIM_HELP } from './options.js'
 import { createProgress, type ProgressSink } from './progress.js'
+import { createMergeLayer } from './merge-layer.js'
 import { writeReport } from './report.js'
 import { runSimulation } from './run.js'
 
@@ -32,13 +33,14 @@ export function runSimCli (argv: readonly string[], io: SimCliIo = { stdout: pro
     return 0
   }
   const progress = options.progress ? createProgress(io.stderr, options.duration, `sim ${options.nodes} nodes`) : undefined
-  const result = runSimulation(options, { onSecond: (s) => progress?.update(s) })
+  const result = runSimulation(options, { onSecond: (s) => progress?.update(s), aggregation: createMergeLayer({ nodes: options.nodes }) })
   progress?.done()
   const s = result.summary
   io.stdout.write([
     `heatmesh sim: ${s.nodes} nodes, ${s.simulated_seconds} simulated s in ${s.wall_seconds} s (${s.virtual_to_real}x real time), peak RSS ${s.peak_rss_mb} MB`,
     `definition convergence: p50 ${s.definition_convergence_s.p50 ?? 'n/a'} s, p99 ${s.definition_convergence_s.p99 ?? 'n/a'} s, max ${s.definition_convergence_s.max ?? 'n/a'} s (${s.definitions_missing} missing)`,
     `traffic per node: ${s.bytes_per_node_per_s.mean ?? 'n/a'} B/s mean, ${s.bytes_per_node_per_s.p99 ?? 'n/a'} p99, ${s.bytes_per_node_per_s.max ?? 'n/a'} max; ${s.messages_per_node_per_s.mean ?? 'n/a'} messages/s`,
+    `merge tree: freshness p50 ${s.freshness_s?.p50 ?? 'n/a'} s, p99 ${s.freshness_s?.p99 ?? 'n/a'} s; coverage min ${s.coverage_min ?? 'n/a'}; double counts ${s.double_counts ?? 'n/a'}, missing contributions ${s.missing_contributions ?? 'n/a'}`,
     `recovery: failure detection ${s.recovery_s.failure_detection ?? 'n/a'} s, rejoin ${s.recovery_s.rejoin ?? 'n/a'} s, partition heal ${s.recovery_s.partition_heal ?? 'n/a'} s`,
     ''
   ].join('\n'))

@@ -1,0 +1,55 @@
+/**
+ * The merge layer: the simulator runs the daemon's MergeCore on every node, and the root's
+ * points are checked against the oracle of what every live node contributed.
+ */
+import test from 'ava'
+import { createMergeLayer, parseSimArgs, runSimulation, type SimOptions } from '../../sim/index.js'
+
+function options (argv: string[]): SimOptions {
+  const o = parseSimArgs([...argv, '--no-progress'], () => '')
+  if (o === 'help') throw new Error('help')
+  return o
+}
+
+function run (argv: string[]): { summary: ReturnType<typeof runSimulation>['summary'], coverage: ReadonlyArray<number | null>, oracle: ReturnType<ReturnType<typeof createMergeLayer>['oracle']> } {
+  const o = options(argv)
+  const layer = createMergeLayer({ nodes: o.nodes })
+  const result = runSimulation(o, { aggregation: layer })
+  return { summary: result.summary, coverage: result.series.coverage, oracle: layer.oracle() }
+}
+
+test('without faults every steady-state second at the root equals the oracle exactly', (t) => {
+  const { summary, oracle } = run(['--nodes', '200', '--duration', '60', '--seed', 'merge'])
+  t.true(oracle.checked >= 100, `${oracle.checked} (instrumentation, second) pairs checked`)
+  t.is(oracle.exact, oracle.checked, 'every checked point holds every contributor and the exact merged value')
+  t.like(summary, { aggregation: 'merge', double_counts: 0, missing_contributions: 0, coverage_min: 1 })
+  t.not(summary.freshness_s, null)
+  t.true((summary.freshness_s?.p99 ?? Infinity) <= 2, `freshness p99 ${summary.freshness_s?.p99} s`)
+})
+
+test('after 10 % of the nodes crash nothing is double counted and coverage recovers', (t) => {
+  const { summary, coverage, oracle } = run(['--nodes', '200', '--duration', '60', '--seed', 'merge', '--crash', '0.1@20'])
+  t.is(summary.double_counts, 0)
+  t.is(oracle.doubleCounts, 0)
+  t.true((summary.coverage_min ?? 1) < 1, 'the crash shows in the coverage')
+  t.true((summary.missing_contributions ?? 0) > 0, 'pieces sent to crashed parents are missing')
+  const tail = coverage.slice(-10)
+  t.is(tail.length, 10)
+  t.true(tail.every((c) => c === 1), `coverage at the end: ${tail.join(', ')}`)
+})
+
+test('the same seed gives the same merge figures', (t) => {
+  const argv = ['--nodes', '100', '--duration', '30', '--seed', 'again', '--crash', '0.1@15']
+  const merge = (r: ReturnType<typeof run>): unknown => ({
+    freshness_s: r.summary.freshness_s,
+    coverage_min: r.summary.coverage_min,
+    double_counts: r.summary.double_counts,
+    missing_contributions: r.summary.missing_contributions,
+    coverage: r.coverage,
+    oracle: r.oracle
+  })
+  const a = run(argv)
+  const b = run(argv)
+  t.true(a.oracle.checked > 0)
+  t.deepEqual(merge(a), merge(b))
+})
