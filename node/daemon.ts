@@ -219,21 +219,28 @@ export function createNode (init: NodeInit): HeatmeshNode {
   /** The merge tree's view follows the membership: suspects still count (SWIM: live until declared dead). */
   const followMember = (peer: string, change: string): void => {
     const m = merge
-    if (m === undefined || peer === host?.peerId) return
-    const now = Date.now()
-    if (change === 'failed' || change === 'left' || change === 'forgotten') m.memberDown(peer, now)
-    else m.memberUp(peer, now)
-    mergeBinding?.run(() => ({ outputs: [], result: undefined })) // re-arms its timer: tree positions changed
+    if (m === undefined || mergeBinding === undefined || peer === host?.peerId) return
+    const down = change === 'failed' || change === 'left' || change === 'forgotten'
+    // Through run(), like every core command, so the binding re-arms its timer for the new tree.
+    mergeBinding.run((now) => {
+      if (down) m.memberDown(peer, now)
+      else m.memberUp(peer, now)
+      return { outputs: [], result: undefined }
+    })
   }
 
   /** What the merge tree must know of definition `id` (nsources included). */
-  const specOf = (id: string, definition: InstrumentationDefinition): InstrumentationSpec => {
+  /** The shape (and bucketing) of `definition`'s values: what decoding its points expects. */
+  const valueShapeOf = (definition: InstrumentationDefinition): Pick<InstrumentationSpec, 'shape' | 'bucketing'> => {
     const metric = cat.metrics.get(`${definition.module}.${definition.stat}`)
     if (metric === undefined) throw new RangeError(`metric ${definition.module}.${definition.stat} is not in the catalog`)
     const layout = valueLayout(metric, definition.decomposition)
+    return layout.bucketing === undefined ? { shape: layout.shape } : { shape: layout.shape, bucketing: layout.bucketing }
+  }
+
+  const specOf = (id: string, definition: InstrumentationDefinition): InstrumentationSpec => {
     return {
-      shape: layout.shape,
-      ...(layout.bucketing === undefined ? {} : { bucketing: layout.bucketing }),
+      ...valueShapeOf(definition),
       granularity: definition.granularity,
       retentionTime: definition.retentionTime,
       persistData: definition.persistData,
@@ -325,10 +332,13 @@ export function createNode (init: NodeInit): HeatmeshNode {
       const entry = c.getDefinition(id)
       const p = entry === undefined ? undefined : parse(id, entry.definition)
       if (p === undefined || typeof p === 'string' || !p.persistData) { s.drop(id); continue }
-      const metric = cat.metrics.get(`${p.module}.${p.stat}`)
-      if (metric === undefined) { s.drop(id); continue }
-      const layout = valueLayout(metric, p.decomposition)
-      const expectation = layout.bucketing === undefined ? { shape: layout.shape } : { shape: layout.shape, bucketing: layout.bucketing }
+      let expectation: ReturnType<typeof valueShapeOf>
+      try {
+        expectation = valueShapeOf(p)
+      } catch {
+        s.drop(id)
+        continue
+      }
       const points: StoredPoint[] = []
       let bad = 0
       for (const r of records) {
