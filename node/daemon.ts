@@ -216,7 +216,7 @@ export function createNode (init: NodeInit): HeatmeshNode {
     void inst.enable(o.id, p).then(refreshCard, (err: unknown) => { log(`enabling ${o.id}: ${String(err)}`) })
   }
 
-  /** The merge tree's view follows the membership: suspects still count (SWIM: live until declared dead). */
+  /** The merge tree's view follows the membership: suspects stay members but are routed around. */
   const followMember = (peer: string, change: string): void => {
     const m = merge
     if (m === undefined || mergeBinding === undefined || peer === host?.peerId) return
@@ -224,6 +224,7 @@ export function createNode (init: NodeInit): HeatmeshNode {
     // Through run(), like every core command, so the binding re-arms its timer for the new tree.
     mergeBinding.run((now) => {
       if (down) m.memberDown(peer, now)
+      else if (change === 'suspected') m.memberSuspect(peer, now)
       else m.memberUp(peer, now)
       return { outputs: [], result: undefined }
     })

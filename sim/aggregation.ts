@@ -22,7 +22,11 @@ export type AggregationOutput =
 
 /** What the simulator tells one node's aggregation layer; every call returns outputs to carry out. */
 export interface AggregationNode {
+  /** Member `id` joined, or is alive again (a suspicion refuted). */
   memberUp: (id: PeerId, now: number) => readonly AggregationOutput[]
+  /** Member `id` is suspected (not yet declared dead). */
+  memberSuspect: (id: PeerId, now: number) => readonly AggregationOutput[]
+  /** Member `id` failed, left or was forgotten. */
   memberDown: (id: PeerId, now: number) => readonly AggregationOutput[]
   /** An instrumentation was created or updated (entry.definition: canonical JSON). */
   setInstrumentation: (id: DefinitionId, entry: Extract<DefinitionEntry, { state: 'live' }>, now: number) => readonly AggregationOutput[]
@@ -65,8 +69,12 @@ export interface Aggregation {
   readonly name: string
   /** Builds node `init.index`'s layer (at start, and again at each restart). */
   createNode: (init: AggregationNodeInit) => AggregationNode
-  /** Node `index` crashed: its layer is gone (the simulator drops its messages). */
-  nodeDown: (index: number, now: number) => void
+  /**
+   * Node `index` crashed: its layer is gone (the simulator drops its messages). `silent`: its
+   * host went down with it, so connections to it do not reset and sends to it fail silently;
+   * otherwise (a process crash) they are refused at once.
+   */
+  nodeDown: (index: number, now: number, silent: boolean) => void
   /** The merge fields, once the run is over. */
   summary: () => AggregationSummary
 }

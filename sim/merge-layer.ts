@@ -9,8 +9,8 @@ import { catalog, distributionFromBuckets, mergeValueList, parseInstrumentation,
 import type { DefinitionId, PeerId } from '../node/core/index.js'
 import { valueLayout } from '../node/instrument/index.js'
 import {
-  createMergeCore, encodeMergeMessage, memberCount, memberKey, membersOf, type InstrumentationSpec, type MemberSet, type MergeCore, type MergeMessage,
-  type MergeOutput, type StoredPoint
+  createMergeCore, encodeMergeMessage, memberCount, memberKey, membersOf, withMember, withoutMember, type InstrumentationSpec, type MemberSet, type MergeCore,
+  type MergeMessage, type MergeOutput, type StoredPoint, type ViewChanges
 } from '../node/merge/index.js'
 import type { Aggregation, AggregationNode, AggregationOutput, AggregationSummary } from './aggregation.js'
 import { quantile, round } from './quantiles.js'
@@ -121,15 +121,50 @@ function cachedValue (known: Known, count: number, key: number): Value {
   return v
 }
 
+/** Derivations the memo keeps before it starts afresh (~240 KB each at 10,000 members). */
+const MEMO_LIMIT = 256
+
+/**
+ * View changes memoized per (set, member): cores that hold the same shared set and learn the
+ * same change (every survivor learns of every crash) share one derived set instead of copying
+ * the view each. The memo is bounded: past MEMO_LIMIT derivations it starts afresh (a crash
+ * storm makes many distinct intermediate views that only a few cores share), so it never holds
+ * more than MEMO_LIMIT sets that no core holds. (WeakRefs would not do: their targets live until
+ * the end of the synchronous job, which is the whole run.)
+ */
+function memoizedViewChanges (): ViewChanges {
+  let derived = new WeakMap<MemberSet, Map<PeerId, MemberSet>>()
+  let size = 0
+  const memo = (change: (set: MemberSet, id: PeerId) => MemberSet): ((set: MemberSet, id: PeerId) => MemberSet) => (set, id) => {
+    let bySet = derived.get(set)
+    if (bySet === undefined) { bySet = new Map(); derived.set(set, bySet) }
+    let next = bySet.get(id)
+    if (next === undefined) {
+      next = change(set, id)
+      if (++size > MEMO_LIMIT) {
+        derived = new WeakMap()
+        size = 0
+      } else {
+        bySet.set(id, next)
+      }
+    }
+    return next
+  }
+  return { withMember: memo(withMember), withoutMember: memo(withoutMember) }
+}
+
 /**
  * Builds the merge layer for a run of `options.nodes` nodes: every node's MergeCore shares one
  * MemberSet at the warm start and one tree scratch buffer.
  */
 export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
   const scratch = new Float64Array(options.nodes + 1)
+  const viewChanges = memoizedViewChanges()
   const cores: Array<MergeCore | undefined> = []
   const indexOfKey = new Map<number, number>()
   const indexOfId = new Map<PeerId, number>()
+  /** Nodes down whose hosts went down too: sends to them fail silently (the simulator drops them). */
+  const silentlyDown = new Set<number>()
   /** Instrumentation number k (order of first sight), for the deterministic values. */
   const numberOf = new Map<DefinitionId, number>()
   /**
@@ -156,10 +191,23 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     return shared
   }
 
-  const carry = (outputs: readonly MergeOutput[], now: number): AggregationOutput[] => {
+  /**
+   * The sends among `core`'s outputs, for the simulator to carry. A send to a node whose process
+   * crashed fails at once, as the daemon's does (the connection is refused: it costs a round
+   * trip, negligible here), and goes back to the core, whose outputs are carried in turn. A send
+   * to a node whose host went down (a silent crash) is carried, and lost.
+   */
+  const carry = (core: MergeCore, outputs: readonly MergeOutput[], now: number): AggregationOutput[] => {
     const out: AggregationOutput[] = []
-    for (const o of outputs) {
+    const work = [...outputs]
+    for (let k = 0; k < work.length; k++) {
+      const o = work[k]!
       if (o.type !== 'send') continue
+      const to = indexOfId.get(o.to)
+      if (to !== undefined && cores[to] === undefined && !silentlyDown.has(to)) {
+        work.push(...core.sendFailed(o.to, o.message, now))
+        continue
+      }
       const m = o.message
       if (m.type === 'replica') {
         const slot = `${m.id}\u0000${m.second}`
@@ -176,7 +224,8 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
       now: init.now,
       config: { fanIn: init.fanIn, replicas: init.replicas },
       ...(init.members.length > 0 ? { members: sharedMembers(init.members) } : {}),
-      treeScratch: scratch
+      treeScratch: scratch,
+      viewChanges
     })
     cores[init.index] = core
     indexOfKey.set(memberKey(init.self), init.index)
@@ -232,16 +281,17 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
 
     return {
       memberUp: (id, now) => { core.memberUp(id, now); return [] },
+      memberSuspect: (id, now) => { core.memberSuspect(id, now); return [] },
       memberDown: (id, now) => { core.memberDown(id, now); return [] },
-      setInstrumentation: (id, entry, now) => carry(setSpec(id, entry.definition, now), now),
-      removeInstrumentation: (id, now) => { known.delete(id); definitions.delete(id); return carry(core.removeInstrumentation(id, now), now) },
-      handle: (from, message, now) => carry(core.handle(from, message as MergeMessage, now), now),
+      setInstrumentation: (id, entry, now) => carry(core, setSpec(id, entry.definition, now), now),
+      removeInstrumentation: (id, now) => { known.delete(id); definitions.delete(id); return carry(core, core.removeInstrumentation(id, now), now) },
+      handle: (from, message, now) => carry(core, core.handle(from, message as MergeMessage, now), now),
       tick: (now) => {
         const out: MergeOutput[] = []
         const due = core.nextDeadline()
         if (due !== undefined && due <= now) out.push(...core.tick(now))
         if (now >= nextCollect) out.push(...collect(now))
-        return carry(out, now)
+        return carry(core, out, now)
       },
       nextDeadline: () => {
         const due = core.nextDeadline()
@@ -320,9 +370,11 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
   return {
     name: 'merge',
     createNode,
-    nodeDown: (index) => {
+    nodeDown: (index, _now, silent) => {
       if (cores[index] !== undefined) live--
       cores[index] = undefined
+      if (silent) silentlyDown.add(index)
+      else silentlyDown.delete(index)
     },
     oracle,
     summary: (): AggregationSummary => {

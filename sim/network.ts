@@ -4,8 +4,11 @@
  * - Latency. Each link (an unordered pair of nodes) has a one-way base latency drawn once from
  *   the latency distribution (uniform between two bounds, log-normal, or fixed), as if nodes sat
  *   at fixed distances from one another; each message adds a uniform jitter in [0, jitter).
- * - Loss. Each message is lost independently with the current loss probability (the base one,
- *   or a burst's while it lasts).
+ * - Loss. Every protocol of the daemon travels on TCP (libp2p streams), so a lost packet costs
+ *   time, not the message: each transmission attempt is lost independently with the current loss
+ *   probability (the base one, or a burst's while it lasts) and retransmitted after Linux's
+ *   minimum retransmission timeout (200 ms), doubling per retry; after MAX_RETRANSMITS lost
+ *   attempts in a row the connection resets and the message is gone.
  * - Bandwidth. Each node's uplink sends one message at a time at `bandwidth` bytes/s: a message
  *   leaves after the ones queued before it have (serialization delay); downlinks are not limited.
  * - Partitions. Nodes are in groups; nothing crosses groups.
@@ -14,6 +17,11 @@
  */
 import { InvalidFieldError } from '../metad/index.js'
 import { createRng, fmix32, type Rng } from '../node/core/index.js'
+
+/** TCP's minimum retransmission timeout on Linux (TCP_RTO_MIN), ms. */
+export const RTO_MIN_MS = 200
+/** Lost attempts in a row after which a message counts as lost (the connection reset). */
+export const MAX_RETRANSMITS = 6
 
 /** A one-way latency distribution, in ms. */
 export type LatencyModel =
@@ -82,8 +90,10 @@ export class Network {
   readonly #txFree: Float64Array
   readonly #rng: Rng
   readonly #linkSeed: number
-  /** Messages lost to loss and to partitions (the simulator counts crashed receivers). */
+  /** Messages lost (MAX_RETRANSMITS attempts in a row lost) and cut by partitions (the simulator counts crashed receivers). */
   lost = 0
+  /** Transmission attempts lost and retransmitted. */
+  retransmits = 0
   cut = 0
 
   constructor (init: NetworkInit) {
@@ -105,8 +115,8 @@ export class Network {
   }
 
   /**
-   * Sends `bytes` from i to j at `now`: the arrival time (processing delay included), or -1
-   * when the message is lost or cannot cross a partition. Consumes i's uplink either way.
+   * Sends `bytes` from i to j at `now`: the arrival time (retransmissions and processing delay
+   * included), or -1 when the message is lost or cannot cross a partition. Consumes i's uplink either way.
    */
   transmit (i: number, j: number, bytes: number, now: number): number {
     let departs = now
@@ -115,8 +125,19 @@ export class Network {
       this.#txFree[i] = departs
     }
     if (this.group[i] !== this.group[j]) { this.cut++; return -1 }
-    if (this.loss > 0 && this.#rng.uint32() < this.loss * 4294967296) { this.lost++; return -1 }
-    let at = departs + this.linkLatency(i, j)
+    let retransmitDelay = 0
+    if (this.loss > 0) {
+      const threshold = this.loss * 4294967296
+      let rto = RTO_MIN_MS
+      let attempts = 0
+      while (this.#rng.uint32() < threshold) {
+        if (++attempts >= MAX_RETRANSMITS) { this.lost++; return -1 }
+        this.retransmits++
+        retransmitDelay += rto
+        rto *= 2
+      }
+    }
+    let at = departs + retransmitDelay + this.linkLatency(i, j)
     if (this.#jitter > 0) at += this.#jitter * (this.#rng.uint32() / 4294967296)
     return at + (this.slowMs[j] as number)
   }

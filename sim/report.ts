@@ -78,6 +78,7 @@ export function reportMarkdown (result: SimResult, plots: readonly string[]): st
     `| of which gossipsub (mean) | ${f(s.gossipsub_bytes_per_node_per_s.mean)} |`,
     `| messages per node per second mean / p99 / max | ${f(s.messages_per_node_per_s.mean)} / ${f(s.messages_per_node_per_s.p99)} / ${f(s.messages_per_node_per_s.max)} |`,
     `| failure detection (crash until every survivor declared every crashed node dead) | ${f(s.recovery_s.failure_detection, ' s')} |`,
+    `| merge recovery (crash until every survivor's value reaches the root again, every second after) | ${f(s.recovery_s.merge, ' s')} |`,
     `| rejoin (restart until every node sees every node live) | ${f(s.recovery_s.rejoin, ' s')} |`,
     `| partition heal (heal until membership is whole) | ${f(s.recovery_s.partition_heal, ' s')} |`,
     `| nodes with a whole membership view at the end | ${f(s.membership_whole_final === null ? null : s.membership_whole_final * 100, ' %')} |`,

@@ -35,7 +35,13 @@ export interface SimSummary {
   readonly bytes_per_node_per_s: Spread
   readonly messages_per_node_per_s: Spread
   readonly gossipsub_bytes_per_node_per_s: Spread
-  readonly recovery_s: { readonly failure_detection: number | null, readonly rejoin: number | null, readonly partition_heal: number | null }
+  readonly recovery_s: {
+    readonly failure_detection: number | null
+    readonly rejoin: number | null
+    readonly partition_heal: number | null
+    /** After each crash: until every survivor's value reaches the root again (coverage 1 from then on); the worst crash. */
+    readonly merge: number | null
+  }
   readonly membership_whole_final: number | null
   readonly definitions: ReadonlyArray<{ id: string, created_s: number, all_s: number | null, missing: number }>
   readonly gossipsub: Record<string, number>
@@ -106,11 +112,11 @@ export function runSimulation (options: SimOptions, hooks: SimHooks = {}): SimRe
     bytes_per_node_per_s: spread(bandwidth),
     messages_per_node_per_s: spread(perSecond(sim.messagesSent)),
     gossipsub_bytes_per_node_per_s: spread(perSecond(sim.gossipBytesSent)),
-    recovery_s: sim.observer.recoverySummary(),
+    recovery_s: { ...sim.observer.recoverySummary(), merge: mergeRecovery(options, aggregation.coverage) },
     membership_whole_final: round(sim.observer.wholePerSecond.at(-1) ?? null),
     definitions: sim.observer.definitions(),
     gossipsub: { ...sim.gossip.counters, mean_mesh_degree: round(meshDegree / n, 2) as number },
-    network: { lost: sim.network.lost, partitioned: sim.network.cut, to_nodes_down: sim.droppedDown },
+    network: { lost: sim.network.lost, retransmits: sim.network.retransmits, partitioned: sim.network.cut, to_nodes_down: sim.droppedDown },
     aggregation: hooks.aggregation?.name ?? 'none',
     options: optionsJson(options)
   }
@@ -136,6 +142,38 @@ export function modelStatement (o: SimOptions): string[] {
     'Messages are counted in the bytes of their encoding (the core\'s JSON codec; gossipsub frames with their envelope), before transport framing (yamux, noise).',
     'A crashed node\'s connections close at once; a restarted node resumes from its persisted state and joins through 3 live nodes.'
   ]
+}
+
+/**
+ * Seconds from each crash until the root's coverage is whole (every live node's value merged)
+ * for every second from then until the next fault or the run's steady-state end; the largest
+ * over the crashes; null without a crash or a coverage series, or when coverage did not recover
+ * before the next fault (or the end) after one of them.
+ */
+export function mergeRecovery (options: SimOptions, coverage: ReadonlyArray<number | null>): number | null {
+  const crashes = options.scenario.crashes
+  if (crashes.length === 0 || coverage.length === 0) return null
+  const faults = [
+    ...crashes.flatMap((c) => c.restartAt === undefined ? [c.at] : [c.at, c.restartAt]),
+    ...options.scenario.partitions.map((p) => p.from),
+    ...options.scenario.lossBursts.map((b) => b.from)
+  ]
+  let worst: number | null = null
+  for (const c of crashes) {
+    const next = Math.min(coverage.length, ...faults.filter((f) => f > c.at))
+    // The first second after which every measured second up to the next fault is whole.
+    let whole = -1
+    for (let s = next - 1; s >= Math.floor(c.at); s--) {
+      const v = coverage[s]
+      if (v === null || v === undefined) continue
+      if (v < 1) break
+      whole = s
+    }
+    if (whole < 0) return null
+    const r = Math.max(0, whole - c.at)
+    worst = worst === null ? r : Math.max(worst, r)
+  }
+  return round(worst)
 }
 
 function spread (sorted: Float64Array): Spread {

@@ -8,7 +8,7 @@
  * File format (every key optional; times in simulated seconds from the start):
  *
  *     {
- *       "crash": [{ "fraction": 0.1, "at": 60, "restart": 120 }],
+ *       "crash": [{ "fraction": 0.1, "at": 60, "restart": 120, "silent": false }],
  *       "partition": [{ "fraction": 0.3, "from": 100, "to": 200 }],
  *       "slow": { "fraction": 0.05, "delay_ms": 200 },
  *       "skew_ms": 500,
@@ -23,6 +23,11 @@ export interface CrashFault {
   readonly fraction: number
   readonly at: number
   readonly restartAt?: number
+  /**
+   * The hosts go down with the processes (power loss, kernel panic): their connections do not
+   * reset, so a send to them fails silently instead of being refused at once. @default false
+   */
+  readonly silent?: boolean
 }
 
 /** A fraction of the nodes is cut off from the rest from `from` until `to`. */
@@ -70,11 +75,17 @@ export function parseScenario (input: unknown): Scenario {
   const crashes = list(o.crash, 'crash').map((item, i): CrashFault => {
     const f = `crash[${i}]`
     const c = object(item, f)
-    only(c, f, ['fraction', 'at', 'restart'])
+    only(c, f, ['fraction', 'at', 'restart', 'silent'])
     const at = time(c.at, `${f}.at`)
     const restartAt = c.restart === undefined ? undefined : time(c.restart, `${f}.restart`)
     if (restartAt !== undefined && restartAt <= at) throw new InvalidFieldError(`${f}.restart`, restartAt, 'must be after "at"')
-    return restartAt === undefined ? { fraction: fraction(c.fraction, `${f}.fraction`), at } : { fraction: fraction(c.fraction, `${f}.fraction`), at, restartAt }
+    if (c.silent !== undefined && typeof c.silent !== 'boolean') throw new InvalidFieldError(`${f}.silent`, c.silent, 'must be true or false')
+    return {
+      fraction: fraction(c.fraction, `${f}.fraction`),
+      at,
+      ...(restartAt === undefined ? {} : { restartAt }),
+      ...(c.silent === true ? { silent: true } : {})
+    }
   })
   const partitions = list(o.partition, 'partition').map((item, i): PartitionFault => {
     const f = `partition[${i}]`
@@ -99,12 +110,12 @@ export function parseScenario (input: unknown): Scenario {
   return { crashes, partitions, ...(slow === undefined ? {} : { slow }), skewMs, lossBursts, ...(instrumentations === undefined ? {} : { instrumentations }) }
 }
 
-/** `--crash FRACTION@T[,restart@T2]`. */
+/** `--crash FRACTION@T[,restart@T2][,silent]`. */
 export function parseCrashFlag (text: string): CrashFault {
-  const m = /^([^@,]+)@([^,]+)(?:,restart@(.+))?$/.exec(text)
-  if (m === null) throw new InvalidFieldError('--crash', text, 'expected FRACTION@T or FRACTION@T,restart@T2')
+  const m = /^([^@,]+)@([^,]+)(?:,restart@([^,]+))?(,silent)?$/.exec(text)
+  if (m === null) throw new InvalidFieldError('--crash', text, 'expected FRACTION@T[,restart@T2][,silent]')
   const at = time(number(m[2], '--crash'), '--crash')
-  const crash: CrashFault = { fraction: fraction(number(m[1], '--crash'), '--crash'), at }
+  const crash: CrashFault = { fraction: fraction(number(m[1], '--crash'), '--crash'), at, ...(m[4] === undefined ? {} : { silent: true }) }
   if (m[3] === undefined) return crash
   const restartAt = time(number(m[3], '--crash'), '--crash')
   if (restartAt <= at) throw new InvalidFieldError('--crash', text, 'the restart must come after the crash')

@@ -276,8 +276,10 @@ export class Simulator {
           const agg = node.aggregation
           if (agg === undefined) break
           const clock = this.now + node.skew
-          // As the daemon does (node/daemon.ts): down when failed, left or forgotten, up otherwise.
+          // As the daemon does (node/daemon.ts): down when failed, left or forgotten, suspect when
+          // suspected, up otherwise (joined, or alive again).
           if (o.change === 'failed' || o.change === 'left' || o.change === 'forgotten') this.#carryAggregation(i, agg.memberDown(o.member.id, clock))
+          else if (o.change === 'suspected') this.#carryAggregation(i, agg.memberSuspect(o.member.id, clock))
           else this.#carryAggregation(i, agg.memberUp(o.member.id, clock))
           break
         }
@@ -388,7 +390,8 @@ export class Simulator {
     this.#carryOut(i, node.core.start(clock))
   }
 
-  #crash (i: number): void {
+  /** Node i crashes; `silent`: its host went down, so its connections do not reset (see CrashFault). */
+  #crash (i: number, silent: boolean): void {
     const node = this.nodes[i] as SimNodeState
     if (node.core === undefined) return
     node.core = undefined
@@ -399,7 +402,7 @@ export class Simulator {
     node.upSince = NaN
     this.#up--
     this.gossip.nodeDown(i, this.now)
-    this.#aggregation.nodeDown(i, this.now)
+    this.#aggregation.nodeDown(i, this.now, silent)
     this.observer.nodeDown(i)
   }
 
@@ -415,7 +418,7 @@ export class Simulator {
     for (const c of s.crashes) {
       q.push(ACTION, at(c.at), 0, 0, () => {
         const victims = this.#choose(c.fraction, (i) => this.isUp(i))
-        for (const i of victims) this.#crash(i)
+        for (const i of victims) this.#crash(i, c.silent === true)
         this.#measure('failure_detection')
         if (c.restartAt !== undefined) {
           q.push(ACTION, at(c.restartAt), 0, 0, () => {

@@ -23,6 +23,8 @@ export interface MergeConfig {
   readonly historyChunkBytes: number
   /** Partials for seconds further ahead of this node's clock are refused, seconds (CA's 10). @default 10 */
   readonly maxClockSkewSeconds: number
+  /** A peer a send failed to is routed around this long, unless heard from (or back up) sooner. @default 10000 */
+  readonly unreachableMs: number
 }
 
 /** The defaults (see MergeConfig). */
@@ -35,7 +37,8 @@ export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
   maxKeys: 1000,
   queryTimeoutMs: 2000,
   historyChunkBytes: 256 * 1024,
-  maxClockSkewSeconds: 10
+  maxClockSkewSeconds: 10,
+  unreachableMs: 10_000
 })
 
 /** `partial` over the defaults, checked (a bad setting is a caller bug: RangeError). */

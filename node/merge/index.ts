@@ -18,7 +18,7 @@
  * carryOut(merge.tick(now))                                   // when now >= merge.nextDeadline()
  * // carryOut: send -> encodeMergeMessage(message) to the peer; store / drop-store -> disk; query-result -> HTTP
  */
-export { createMergeCore, MergeCore, type DropReason, type MergeCoreInit, type MergeCounters, type MergeOutput } from './merge-core.js'
+export { createMergeCore, MergeCore, type DropReason, type MergeCoreInit, type MergeCounters, type MergeOutput, type ViewChanges } from './merge-core.js'
 export { DEFAULT_MERGE_CONFIG, mergeConfig, type MergeConfig } from './config.js'
 export { checkSpec, expectationOf, valueFits, type InstrumentationSpec, type ValueScope } from './spec.js'
 export {

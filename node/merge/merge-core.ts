@@ -27,10 +27,19 @@
  * - Queries go to the root, then to each replica in turn on timeout; a holder answers from its
  *   ring; a node that is not a holder in its own view answers too, marked as such, and that
  *   answer is used only if no holder answers.
+ * - Avoided peers. The trees are computed over the view without the members the membership
+ *   suspects and those a send just failed to (a crashed process's connections are refused at
+ *   once): a crashed parent is routed around at the next send to it or once its suspicion
+ *   spreads, not once it is declared dead (a suspicion timeout later: 16 s at 10,000 members).
+ *   A partial whose send failed goes to the new parent. Avoided peers stay members, so their
+ *   own pieces are still accepted; a refuted suspicion, a message from the peer or
+ *   unreachableMs puts them back. Every change of parent is safe for exactly-once, since
+ *   pieces carry their contributors.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
- * - memberUp/memberDown/setMembers whenever the membership view changes (self is always a member).
+ * - memberUp/memberSuspect/memberDown/setMembers whenever the membership view changes (self is
+ *   always a member); sendFailed when a send output could not be carried out.
  * - setInstrumentation/removeInstrumentation when definitions change (re-call to update
  *   expectedSources); contribute(id, t, value | undefined) once per second per instrumentation.
  * - handle(from, message, now) for every message from a peer; tick(now) when now >= nextDeadline().
@@ -96,6 +105,18 @@ export interface MergeCoreInit {
    * one process, such as the simulator's, can share one. @default the core allocates its own
    */
   readonly treeScratch?: Float64Array
+  /**
+   * How the core derives a view with or without one member. @default tree.ts's withMember and
+   * withoutMember. The simulator passes memoized ones, so that cores applying the same change to
+   * the same shared set share the result instead of copying 10,000 keys each.
+   */
+  readonly viewChanges?: ViewChanges
+}
+
+/** Derivations of one view from another (immutable MemberSets). */
+export interface ViewChanges {
+  readonly withMember: (set: MemberSet, id: PeerId) => MemberSet
+  readonly withoutMember: (set: MemberSet, id: PeerId) => MemberSet
 }
 
 /** Activity counters (debugState). */
@@ -121,6 +142,8 @@ export interface MergeCounters {
   restoreRejected: number
   /** Peer input refused, by reason. */
   readonly dropped: Record<DropReason, number>
+  /** Sends the binding reported failed (sendFailed). */
+  sendFailures: number
   /** Bugs caught at the boundary (the daemon lives on). */
   internalErrors: number
 }
@@ -175,6 +198,12 @@ export class MergeCore {
   #now: number
   #view: MemberSet
   #viewVersion = 0
+  /** Members suspected by the membership (SWIM): routed around, still members. */
+  readonly #suspects = new Set<PeerId>()
+  /** Members a send failed to, and until when they are routed around. */
+  readonly #unreachable = new Map<PeerId, number>()
+  /** The view without the avoided peers (the view itself when there is none): what trees are computed over. */
+  #routing: MemberSet
   /** Member keys that left the view, and when: their contributions are still accepted in the late window. */
   readonly #recentlyDown = new Map<number, number>()
   readonly #instrumentations = new Map<InstrumentationId, Instrumentation>()
@@ -184,12 +213,13 @@ export class MergeCore {
   readonly #restore: Map<InstrumentationId, readonly StoredPoint[]>
   readonly #counters: MergeCounters = {
     received: {}, merged: 0, forwarded: 0, late: 0, finalized: 0, replicasSent: 0, replicasMerged: 0, historyMerged: 0, recomputes: 0,
-    restoreRejected: 0, internalErrors: 0,
+    restoreRejected: 0, sendFailures: 0, internalErrors: 0,
     dropped: { malformed: 0, 'unknown-instrumentation': 0, 'not-a-member': 0, duplicate: 0, 'too-late': 0, 'too-early': 0, 'wrong-shape': 0, unsolicited: 0 }
   }
 
   #lastError: string | undefined
   #scratch: Float64Array
+  readonly #changes: ViewChanges
   readonly #expectOf = (id: InstrumentationId): DecodeExpectation | undefined => this.#instrumentations.get(id)?.expect
 
   constructor (init: MergeCoreInit) {
@@ -198,6 +228,8 @@ export class MergeCore {
     this.#config = mergeConfig(init.config)
     this.#now = init.now
     this.#view = this.#withSelf(init.members === undefined ? [] : init.members)
+    this.#routing = this.#view
+    this.#changes = init.viewChanges ?? { withMember, withoutMember }
     this.#restore = new Map(init.restore ?? [])
     this.#scratch = init.treeScratch ?? new Float64Array(0)
     this.#timers.set('sweep', (Math.floor(init.now / 1000) + 1) * 1000)
@@ -210,25 +242,98 @@ export class MergeCore {
     return withMember(set, this.#self)
   }
 
-  /** Member `id` joined the view. */
+  #isAvoided (id: PeerId): boolean {
+    return this.#suspects.has(id) || this.#unreachable.has(id)
+  }
+
+  #noneAvoided (): boolean {
+    return this.#suspects.size === 0 && this.#unreachable.size === 0
+  }
+
+  /** Routes around member `id` (call before recording the reason). */
+  #avoid (id: PeerId): void {
+    if (this.#isAvoided(id)) return
+    this.#routing = this.#changes.withoutMember(this.#routing, id)
+    this.#viewVersion++
+  }
+
+  /** Routes through member `id` again (call after clearing its last reason). */
+  #readmit (id: PeerId): void {
+    // With nothing avoided the routing set is the view itself again (shared, in the simulator).
+    this.#routing = this.#noneAvoided() ? this.#view : this.#changes.withMember(this.#routing, id)
+    this.#viewVersion++
+  }
+
+  /** Member `id` joined the view, or is alive again (a suspicion refuted). */
   memberUp (id: PeerId, now: number): void {
     this.#clamp(now)
-    const next = withMember(this.#view, id)
-    if (next === this.#view) return
+    const wasAvoided = this.#isAvoided(id)
+    this.#suspects.delete(id)
+    this.#unreachable.delete(id)
+    const next = this.#changes.withMember(this.#view, id)
+    if (next === this.#view && !wasAvoided) return
     this.#view = next
-    this.#viewVersion++
+    this.#readmit(id)
     this.#recentlyDown.delete(memberKey(id))
+  }
+
+  /**
+   * Member `id` is suspected: the trees route around it until memberUp (refuted) or memberDown
+   * (confirmed). Its pieces are still accepted, so a false suspicion costs no contribution.
+   */
+  memberSuspect (id: PeerId, now: number): void {
+    this.#clamp(now)
+    if (id === this.#self || this.#suspects.has(id) || indexOfMember(this.#view, id) < 0) return
+    this.#avoid(id)
+    this.#suspects.add(id)
   }
 
   /** Member `id` left the view (failed or left); its contributions stay acceptable for the late window. */
   memberDown (id: PeerId, now: number): void {
     const t = this.#clamp(now)
     if (id === this.#self) return
-    const next = withoutMember(this.#view, id)
+    const wasAvoided = this.#isAvoided(id)
+    this.#suspects.delete(id)
+    this.#unreachable.delete(id)
+    const next = this.#changes.withoutMember(this.#view, id)
     if (next === this.#view) return
     this.#view = next
+    if (this.#noneAvoided()) this.#routing = next
+    else if (!wasAvoided) this.#routing = this.#changes.withoutMember(this.#routing, id)
     this.#viewVersion++
     this.#recentlyDown.set(memberKey(id), t)
+  }
+
+  /**
+   * A message to `to` could not be delivered (the binding's send failed: connection refused or
+   * reset). `to` is routed around for unreachableMs, or until it is heard from or comes back up,
+   * and an undelivered partial goes to this node's new parent (or, at a new root, into the ring):
+   * without this a crashed parent's children lose their partials until its death is confirmed.
+   */
+  sendFailed (to: PeerId, message: MergeMessage, now: number): MergeOutput[] {
+    const t = this.#clamp(now)
+    const out: MergeOutput[] = []
+    if (to === this.#self || indexOfMember(this.#view, to) < 0) return out
+    this.#avoid(to)
+    this.#unreachable.set(to, t + this.#config.unreachableMs)
+    this.#counters.sendFailures++
+    if (message.type !== 'partial') return out
+    const inst = this.#instrumentations.get(message.id)
+    if (inst === undefined || this.#secondInRange(message.second, t) !== undefined) return out
+    this.#transitions(inst, t, out)
+    const pos = this.#positionOf(inst)
+    if (pos.parent !== undefined) {
+      if (pos.parent !== to) out.push({ type: 'send', to: pos.parent, message })
+      return out
+    }
+    if (message.value === undefined) return out
+    // This node is the root now: the piece joins the ring (which refuses an overlap) as a late one.
+    const r = dropOf(inst.ring.merge(message.second, message.contributors, message.value, inst.spec.expectedSources, Math.floor(t / 1000)))
+    if (r !== 'merged') { this.#drop(r); return out }
+    this.#replicate(inst, pos, message.second, { contributors: message.contributors, value: message.value }, out)
+    this.#store(inst, message.second, out)
+    this.#counters.late++
+    return out
   }
 
   /**
@@ -250,11 +355,21 @@ export class MergeCore {
       this.#recentlyDown.set(k, t)
     }
     for (; j < b.length; j++) this.#recentlyDown.delete(b[j]!)
+    let routing = next
+    for (const id of [...this.#suspects, ...this.#unreachable.keys()]) {
+      if (indexOfMember(next, id) < 0) {
+        this.#suspects.delete(id)
+        this.#unreachable.delete(id)
+      } else {
+        routing = this.#changes.withoutMember(routing, id)
+      }
+    }
     this.#view = next
+    this.#routing = routing
     this.#viewVersion++
   }
 
-  /** The current view. */
+  /** The current view (suspects included). */
   get members (): MemberSet { return this.#view }
 
   #isContributor (key: number, now: number): boolean {
@@ -348,9 +463,10 @@ export class MergeCore {
 
   #positionOf (inst: Instrumentation): TreePosition {
     if (inst.position === undefined || inst.positionVersion !== this.#viewVersion) {
-      const n = this.#view.ids.length
+      const view = this.#routing
+      const n = view.ids.length
       if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.max(n, 2 * this.#scratch.length))
-      inst.position = treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch)
+      inst.position = treePosition(view, inst.key, this.#self, this.#config, this.#scratch)
       inst.positionVersion = this.#viewVersion
       this.#counters.recomputes++
     }
@@ -639,6 +755,8 @@ export class MergeCore {
       }
       const received = this.#counters.received
       received[m.type] = (received[m.type] ?? 0) + 1
+      // A peer that talks is reachable again (unless the membership suspects it).
+      if (this.#unreachable.delete(from) && !this.#suspects.has(from)) this.#readmit(from)
       this.#onMessage(from, m, t, out)
     } catch (err) {
       // A bug (or an input no check foresaw): counted and visible, and the daemon lives on.
@@ -819,6 +937,11 @@ export class MergeCore {
       }
     }
     for (const [key, at] of this.#recentlyDown) if (at < now - this.#config.lateWindowSeconds * 1000) this.#recentlyDown.delete(key)
+    for (const [id, until] of this.#unreachable) {
+      if (until > now) continue
+      this.#unreachable.delete(id)
+      if (!this.#suspects.has(id)) this.#readmit(id)
+    }
     this.#timers.set('sweep', (nowSecond + 1) * 1000)
   }
 
@@ -870,6 +993,8 @@ export class MergeCore {
     return {
       now: this.#now,
       members: this.#view.ids.length,
+      suspects: [...this.#suspects],
+      unreachable: Object.fromEntries(this.#unreachable),
       counters: { ...c, received: { ...c.received }, dropped: { ...c.dropped } },
       instrumentations,
       pendingQueries: this.#queries.size,

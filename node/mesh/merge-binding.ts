@@ -5,17 +5,20 @@
  *
  * - Time: one real timer, armed at merge.nextDeadline() and re-armed after every core call.
  * - `send`: the message, encoded, as one frame on the peer's long-lived MERGE_PROTOCOL stream
- *   (message-channels.ts), after `connect` made sure there is a connection. Fire and forget:
- *   a partial lost to a dying parent is a gap the point's minreporting shows, never a double.
+ *   (message-channels.ts), after `connect` made sure there is a connection. A send that fails
+ *   (a crashed peer refuses the connection) goes back to the core as sendFailed, which routes
+ *   around the peer and re-sends a partial to the new parent; a partial lost in flight to a
+ *   dying parent is a gap the point's minreporting shows, never a double.
  * - `store` / `drop-store`: the point log (one record per slot, encoded as a one-point history
  *   message so that the wire codec's validation guards the disk too).
  * - `query-result` / `query-failed`: settle the promise of query().
  */
 import { HeatmeshError, type DecodeExpectation } from '../../metad/index.js'
 import {
-  decodeMergeMessage, encodeMergeMessage, type MergeCore, type MergeOutput, type StoredPoint
+  decodeMergeMessage, encodeMergeMessage, type MergeCore, type MergeMessage, type MergeOutput, type StoredPoint
 } from '../merge/index.js'
 import type { PointStore } from '../store/index.js'
+import { MeshRequestError } from './errors.js'
 import type { MeshHost } from './host.js'
 
 /** The protocol of the merge tree's messages: one-way frames on a long-lived stream per peer. */
@@ -114,7 +117,7 @@ export function createMergeBinding (init: MergeBindingInit): MergeBinding {
 
   function carryOne (o: MergeOutput): void {
     switch (o.type) {
-      case 'send': void send(o.to, encodeMergeMessage(o.message)); return
+      case 'send': void send(o.to, o.message); return
       case 'store':
         if (store === undefined) return
         store.put(o.id, o.point.second, encodeStoredPoint(o.id, o.point))
@@ -141,15 +144,20 @@ export function createMergeBinding (init: MergeBindingInit): MergeBinding {
     }
   }
 
-  async function send (peer: string, bytes: Uint8Array): Promise<void> {
+  async function send (peer: string, message: MergeMessage): Promise<void> {
     if (stopped) return
+    const bytes = encodeMergeMessage(message)
     try {
       await init.connect(peer)
       await host.send(peer, MERGE_PROTOCOL, bytes, { timeoutMs: SEND_TIMEOUT_MS })
       counters.sent++
       counters.sentBytes += bytes.byteLength
-    } catch {
+    } catch (err) {
       counters.sendFailures++
+      // Only the peer's own failures (refused, reset, silent) say it is unreachable; a frame too
+      // large or a stopping node says nothing about it.
+      const peerFailed = err instanceof MeshRequestError && (err.failure === 'unreachable' || err.failure === 'reset' || err.failure === 'timeout')
+      if (peerFailed && !stopped) carry(merge.sendFailed(peer, message, now()))
     }
   }
 

@@ -14,7 +14,7 @@ function options (argv: string[]): SimOptions {
   return o
 }
 
-interface ToyStats { built: number, ups: number, downs: number, instrumentations: number, received: number, ticks: number, downNodes: number[] }
+interface ToyStats { built: number, ups: number, suspects: number, downs: number, instrumentations: number, received: number, ticks: number, downNodes: number[] }
 
 function toy (stats: ToyStats): Aggregation {
   return {
@@ -25,6 +25,7 @@ function toy (stats: ToyStats): Aggregation {
       let next = init.now + 1000
       return {
         memberUp: () => { stats.ups++; return [] },
+        memberSuspect: () => { stats.suspects++; return [] },
         memberDown: () => { stats.downs++; return [] },
         setInstrumentation: () => { stats.instrumentations++; return [] },
         removeInstrumentation: () => [],
@@ -43,7 +44,7 @@ function toy (stats: ToyStats): Aggregation {
 }
 
 test('the simulator drives an aggregation layer on every node through the hook', (t) => {
-  const stats: ToyStats = { built: 0, ups: 0, downs: 0, instrumentations: 0, received: 0, ticks: 0, downNodes: [] }
+  const stats: ToyStats = { built: 0, ups: 0, suspects: 0, downs: 0, instrumentations: 0, received: 0, ticks: 0, downNodes: [] }
   const o = options(['--nodes', '20', '--duration', '40', '--seed', 'hook', '--instrumentations', '2', '--crash', '0.1@10,restart@30', '--fan-in', '8', '--replicas', '1'])
   const result = runSimulation(o, { aggregation: toy(stats) })
   t.is(stats.built, 22, 'one per node, and one per restart')
@@ -51,6 +52,7 @@ test('the simulator drives an aggregation layer on every node through the hook',
   t.false(stats.downNodes.includes(0), 'the receiving node stays up with this seed')
   t.is(stats.instrumentations, 2 * 20 + 2, 'every node, and the restarted ones again from their persisted replica')
   t.true(stats.downs >= 2 * 18, `${stats.downs} memberDown`)
+  t.true(stats.suspects >= 18, `${stats.suspects} memberSuspect: suspicions reach the layer before deaths do`)
   t.true(stats.ups >= 2 * 20, `${stats.ups} memberUp`)
   // 19 senders, one message per second each, less the crashed ones' silence.
   t.true(stats.received > 19 * 25 && stats.received <= 19 * 40, `${stats.received} received`)

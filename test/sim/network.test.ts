@@ -1,7 +1,7 @@
 /** The network model: latency per link, jitter, loss, partitions, uplink bandwidth, slow nodes. */
 import test from 'ava'
 import { InvalidFieldError } from '../../metad/index.js'
-import { Network, parseLatency, formatLatency } from '../../sim/network.js'
+import { Network, parseLatency, formatLatency, RTO_MIN_MS } from '../../sim/network.js'
 
 const base = { nodes: 50, seed: 'net', jitterMs: 0, loss: 0 }
 
@@ -51,11 +51,19 @@ test('jitter adds up to its bound; slow nodes add their delay', (t) => {
   t.true(net.transmit(1, 7, 10, 0) >= 105)
 })
 
-test('loss drops about the stated fraction, and a burst raises it until it ends', (t) => {
+test('loss delays about the stated fraction by a retransmission, and a burst raises it until it ends', (t) => {
   const net = new Network({ ...base, loss: 0.1, latency: { kind: 'fixed', ms: 1 } })
+  let late = 0
   let lost = 0
-  for (let k = 0; k < 10_000; k++) if (net.transmit(0, 1, 10, k) < 0) lost++
-  t.true(lost > 800 && lost < 1200, `${lost} lost`)
+  for (let k = 0; k < 10_000; k++) {
+    const at = net.transmit(0, 1, 10, k)
+    if (at < 0) lost++
+    else if (at >= k + 1 + RTO_MIN_MS) late++
+    else t.is(at, k + 1)
+  }
+  t.true(late > 800 && late < 1200, `${late} retransmitted`)
+  t.is(lost, 0, 'six lost attempts in a row are a one-in-a-million event')
+  t.true(net.retransmits >= late)
   net.loss = 1
   t.is(net.transmit(0, 1, 10, 0), -1)
   net.endBurst()
