@@ -5,11 +5,11 @@
  * every live node contributed, against which it checks the root's points at the end: double
  * counts, missing contributions, coverage and freshness (the merge fields of summary.json).
  */
-import { catalog, distributionFromBuckets, mergeValueList, parseInstrumentation, valuesEqual, valueTotal, zeroValue, type Value } from '../metad/index.js'
+import { catalog, distributionFromBuckets, encodeValue, mergeValueList, parseInstrumentation, valuesEqual, valueTotal, zeroValue, type Value } from '../metad/index.js'
 import type { DefinitionId, PeerId } from '../node/core/index.js'
 import { valueLayout } from '../node/instrument/index.js'
 import {
-  createMergeCore, encodeMergeMessage, memberCount, memberKey, membersOf, withMember, withoutMember, type InstrumentationSpec, type MemberSet, type MergeCore,
+  createMergeCore, memberCount, mergeMessageByteLength, memberKey, membersOf, withMember, withoutMember, type InstrumentationSpec, type MemberSet, type MergeCore,
   type MergeMessage, type MergeOutput, type StoredPoint, type ViewChanges
 } from '../node/merge/index.js'
 import type { Aggregation, AggregationNode, AggregationOutput, AggregationSummary } from './aggregation.js'
@@ -191,6 +191,14 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     return shared
   }
 
+  /** Encoded value lengths by value: leaves send the same cached value objects again and again. */
+  const valueLengths = new WeakMap<Value, number>()
+  const valueLength = (v: Value): number => {
+    let n = valueLengths.get(v)
+    if (n === undefined) { n = encodeValue(v).byteLength; valueLengths.set(v, n) }
+    return n
+  }
+
   /**
    * The sends among `core`'s outputs, for the simulator to carry. A send to a node whose process
    * crashed fails at once, as the daemon's does (the connection is refused: it costs a round
@@ -213,7 +221,7 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
         const slot = `${m.id}\u0000${m.second}`
         if (!finalizedAfter.has(slot)) finalizedAfter.set(slot, now - (m.second + 1) * 1000)
       }
-      out.push({ type: 'send', to: o.to, message: m, bytes: encodeMergeMessage(m).byteLength })
+      out.push({ type: 'send', to: o.to, message: m, bytes: mergeMessageByteLength(m, valueLength) })
     }
     return out
   }

@@ -67,9 +67,11 @@ export interface Assembly {
   ringed: Delta
   /** Pieces not in the ring: forwarded to the parent (or merged into the ring if root at flush). */
   unringed: Delta
+  /** When it is forwarded at the latest, ms (the node's clock). */
+  readonly deadline: number
 }
 
-/** A fresh assembly for `second`. */
-export function newAssembly (second: number): Assembly {
-  return { second, own: false, arrived: new Set(), forwarded: false, merged: NO_CONTRIBUTORS, ringed: EMPTY_DELTA, unringed: EMPTY_DELTA }
+/** A fresh assembly for `second`, to be forwarded by `deadline`. */
+export function newAssembly (second: number, deadline: number): Assembly {
+  return { second, own: false, arrived: new Set(), forwarded: false, merged: NO_CONTRIBUTORS, ringed: EMPTY_DELTA, unringed: EMPTY_DELTA, deadline }
 }

@@ -13,7 +13,7 @@
  * rejected as a duplicate wherever both meet. A collision therefore makes a contribution
  * missing (minreporting is one short), never doubled: the exactly-once promise holds.
  */
-import { ByteReader, ByteWriter } from './wire.js'
+import { ByteReader, ByteWriter, uvLength } from './wire.js'
 
 /** A set of contributors: member keys, strictly increasing. Treat as immutable. */
 export type ContributorSet = readonly number[]
@@ -117,6 +117,17 @@ export function writeContributors (w: ByteWriter, s: ContributorSet): void {
     w.uv(k - prev - 1)
     prev = k
   }
+}
+
+/** Bytes writeContributors writes for `s`. */
+export function contributorsLength (s: ContributorSet): number {
+  let n = uvLength(s.length)
+  let prev = -1
+  for (const k of s) {
+    n += uvLength(k - prev - 1)
+    prev = k
+  }
+  return n
 }
 
 /** Reads a set written by writeContributors, checking count, order and range; names `field` on failure. */

@@ -12,7 +12,7 @@
  * // The binding passes its clock reading as `now` (ms); the core never reads a clock itself.
  * const merge = createMergeCore({ self: peerId, now, members: livePeerIds, restore: loadedPoints })
  * carryOut(merge.setInstrumentation(id, { shape, bucketing, granularity, retentionTime, persistData, valueScope, expectedSources }, now))
- * merge.memberUp(peer, now)                                   // and memberDown, from MeshCore's member outputs
+ * merge.memberUp(peer, now)                                   // and memberSuspect, memberDown, from MeshCore's member outputs
  * carryOut(merge.contribute(id, second, valueOrUndefined, now)) // once a second per instrumentation
  * carryOut(merge.handle(from, bytes, now))                    // a frame from the merge stream protocol
  * carryOut(merge.tick(now))                                   // when now >= merge.nextDeadline()
@@ -30,7 +30,7 @@ export {
   NO_CONTRIBUTORS, union, type ContributorSet
 } from './contributors.js'
 export {
-  decodeMergeMessage, encodeMergeMessage, MAX_ID_LENGTH, MAX_MERGE_MESSAGE_BYTES, MAX_POINTS_PER_MESSAGE, MAX_SECOND, MERGE_WIRE_VERSION,
+  decodeMergeMessage, encodeMergeMessage, mergeMessageByteLength, MAX_ID_LENGTH, MAX_MERGE_MESSAGE_BYTES, MAX_POINTS_PER_MESSAGE, MAX_SECOND, MERGE_WIRE_VERSION,
   MergeDecodeError, pointSizeBound, type DecodeFailure, type ExpectationLookup, type HistoryMessage, type HistoryRequestMessage,
   type InstrumentationId, type MergeMessage, type PartialMessage, type QueryMessage, type QueryReplyMessage, type ReplicaMessage
 } from './messages.js'

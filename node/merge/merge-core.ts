@@ -50,6 +50,7 @@
  */
 import { HeatmeshError, limitValue, mergeValueList, zeroValue, type DecodeExpectation, type Value } from '../../metad/index.js'
 import type { PeerId } from '../core/messages.js'
+import { EventHeap, type TimedEvent } from '../core/event-heap.js'
 import { TimerTable } from '../core/timers.js'
 import { mergeConfig, type MergeConfig } from './config.js'
 import { addDelta, EMPTY_DELTA, joinDeltas, newAssembly, type Assembly, type Delta } from './assembly.js'
@@ -187,7 +188,20 @@ interface PendingQuery {
   fallback: { readonly points: readonly StoredPoint[], readonly from: PeerId } | undefined
 }
 
-type TimerKind = 'forward' | 'query' | 'sweep'
+type TimerKind = 'query' | 'sweep'
+
+/**
+ * A forwarding deadline: one per (instrumentation, second) assembled, ~5 per node per second.
+ * They live in a heap of their own rather than the TimerTable (no key string per second), and
+ * are removed lazily: one whose assembly was forwarded, swept or discarded is skipped.
+ */
+interface ForwardTimer extends TimedEvent {
+  readonly inst: Instrumentation
+  readonly assembly: Assembly
+}
+
+/** Seconds between two passes that forget assemblies beyond the late window (memory only: range checks refuse them anyway). */
+const FORGET_EVERY_S = 10
 
 
 /** The protocol core of one node's merge tree (see the module header for the call contract). */
@@ -208,6 +222,8 @@ export class MergeCore {
   readonly #recentlyDown = new Map<number, number>()
   readonly #instrumentations = new Map<InstrumentationId, Instrumentation>()
   readonly #timers = new TimerTable<TimerKind>()
+  readonly #forwards = new EventHeap<ForwardTimer>()
+  #forwardSeq = 0
   readonly #queries = new Map<number, PendingQuery>()
   #nextRequestId = 1
   readonly #restore: Map<InstrumentationId, readonly StoredPoint[]>
@@ -448,7 +464,6 @@ export class MergeCore {
   }
 
   #discard (inst: Instrumentation, out: MergeOutput[]): void {
-    for (const second of inst.seconds.keys()) this.#timers.stop('forward', `${inst.id}\u0000${second}`)
     inst.seconds.clear()
     if (inst.spec.persistData) out.push({ type: 'drop-store', id: inst.id })
   }
@@ -522,9 +537,9 @@ export class MergeCore {
   #assembly (inst: Instrumentation, second: number): Assembly {
     let a = inst.seconds.get(second)
     if (a === undefined) {
-      a = newAssembly(second)
+      a = newAssembly(second, this.#deadline(inst, second))
       inst.seconds.set(second, a)
-      this.#timers.set('forward', this.#deadline(inst, second), `${inst.id}\u0000${second}`)
+      this.#forwards.push({ at: a.deadline, seq: this.#forwardSeq++, inst, assembly: a })
     }
     return a
   }
@@ -572,15 +587,13 @@ export class MergeCore {
   /** Forwards (or finalizes) `a` if it is complete or its deadline has passed. */
   #maybeFlush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
     if (a.forwarded) return
-    const due = this.#timers.get('forward', `${inst.id}\u0000${a.second}`)
     const pos = this.#positionOf(inst)
     const complete = a.own && pos.children.every((c) => a.arrived.has(c))
-    if (complete || (due !== undefined && due <= now)) this.#flush(inst, a, now, out)
+    if (complete || a.deadline <= now) this.#flush(inst, a, now, out)
   }
 
   #flush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
     a.forwarded = true
-    this.#timers.stop('forward', `${inst.id}\u0000${a.second}`)
     const pos = this.#positionOf(inst)
     if (pos.parent === undefined) {
       // Finalize: what arrived while this node was not yet root joins the ring now.
@@ -612,7 +625,9 @@ export class MergeCore {
 
   /** The limited sum of a delta's values (bounded by construction: cannot overflow). */
   #sum (inst: Instrumentation, d: Delta): Value {
-    return limitValue(mergeValueList(d.values, inst.zero), this.#config.maxKeys)
+    // One piece (a leaf's own value) needs no merge: values are immutable, and valueFits checked its shape.
+    const only = d.values.length === 1 ? d.values[0]! : mergeValueList(d.values, inst.zero)
+    return limitValue(only, this.#config.maxKeys)
   }
 
   #replicate (inst: Instrumentation, pos: TreePosition, second: number, d: { contributors: ContributorSet, value: Value }, out: MergeOutput[]): void {
@@ -896,18 +911,13 @@ export class MergeCore {
   tick (now: number): MergeOutput[] {
     const t = this.#clamp(now)
     const out: MergeOutput[] = []
+    for (let f = this.#liveForward(); f !== undefined && f.at <= t; f = this.#liveForward()) {
+      this.#forwards.pop()
+      this.#transitions(f.inst, t, out)
+      this.#flush(f.inst, f.assembly, t, out)
+    }
     for (const timer of this.#timers.due(t)) {
       switch (timer.kind) {
-        case 'forward': {
-          const cut = timer.subject.indexOf('\u0000')
-          const inst = this.#instrumentations.get(timer.subject.slice(0, cut))
-          const a = inst?.seconds.get(Number(timer.subject.slice(cut + 1)))
-          if (inst !== undefined && a !== undefined && !a.forwarded) {
-            this.#transitions(inst, t, out)
-            this.#flush(inst, a, t, out)
-          }
-          break
-        }
         case 'query': {
           const q = this.#queries.get(Number(timer.subject))
           if (q !== undefined) this.#nextTarget(q, t, out)
@@ -923,18 +933,25 @@ export class MergeCore {
     return out
   }
 
-  /** Once a second: holder transitions, ring ageing, forgetting seconds beyond the late window. */
+  /** The earliest forwarding deadline still pending (stale ones are dropped on the way). */
+  #liveForward (): ForwardTimer | undefined {
+    for (let f = this.#forwards.peek(); f !== undefined; f = this.#forwards.peek()) {
+      const { inst, assembly: a } = f
+      if (!a.forwarded && this.#instrumentations.get(inst.id) === inst && inst.seconds.get(a.second) === a) return f
+      this.#forwards.pop()
+    }
+    return undefined
+  }
+
+  /** Once a second: holder transitions, ring ageing; every FORGET_EVERY_S, forgetting seconds beyond the late window. */
   #sweep (now: number, out: MergeOutput[]): void {
     const nowSecond = Math.floor(now / 1000)
     const cutoff = nowSecond - this.#config.lateWindowSeconds
+    const forget = nowSecond % FORGET_EVERY_S === 0
     for (const inst of this.#instrumentations.values()) {
       this.#transitions(inst, now, out)
       inst.ring.sweep(nowSecond)
-      for (const [second, a] of inst.seconds) {
-        if (second >= cutoff) continue
-        if (!a.forwarded) this.#timers.stop('forward', `${inst.id}\u0000${second}`)
-        inst.seconds.delete(second)
-      }
+      if (forget) for (const second of inst.seconds.keys()) if (second < cutoff) inst.seconds.delete(second)
     }
     for (const [key, at] of this.#recentlyDown) if (at < now - this.#config.lateWindowSeconds * 1000) this.#recentlyDown.delete(key)
     for (const [id, until] of this.#unreachable) {
@@ -947,7 +964,9 @@ export class MergeCore {
 
   /** When tick() must next be called. */
   nextDeadline (): number | undefined {
-    return this.#timers.next()?.at
+    const timer = this.#timers.next()?.at
+    const forward = this.#liveForward()?.at
+    return timer === undefined ? forward : forward === undefined ? timer : Math.min(timer, forward)
   }
 
   #clamp (now: number): number {

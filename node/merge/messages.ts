@@ -35,9 +35,9 @@
  * increasing order. Messages the core builds are valid by construction.
  */
 import { DecodeError, decodeValue, encodeValue, type DecodeExpectation, type Value } from '../../metad/index.js'
-import { contributorsSizeBound, MAX_CONTRIBUTORS, readContributors, writeContributors, type ContributorSet } from './contributors.js'
+import { contributorsLength, contributorsSizeBound, MAX_CONTRIBUTORS, readContributors, writeContributors, type ContributorSet } from './contributors.js'
 import type { SecondCoverage, StoredPoint } from './point-ring.js'
-import { ByteReader, ByteWriter, FieldDecodeError, isPrintableAscii } from './wire.js'
+import { ByteReader, ByteWriter, FieldDecodeError, isPrintableAscii, uvLength } from './wire.js'
 
 /** The version byte this codec writes and the only one it reads. */
 export const MERGE_WIRE_VERSION = 1
@@ -161,6 +161,21 @@ function writePoints (w: ByteWriter, points: readonly StoredPoint[]): void {
   if (points.length > MAX_POINTS_PER_MESSAGE) throw new RangeError(`${points.length} points exceed the limit ${MAX_POINTS_PER_MESSAGE}`)
   w.uv(points.length)
   for (const p of points) writePoint(w, p)
+}
+
+/**
+ * encodeMergeMessage(m).byteLength, without encoding a partial (the simulator counts the bytes of
+ * every message it carries; ~5 partials per node per second). `valueLength` gives the length of
+ * encodeValue(v): callers that send the same value objects again can cache it.
+ */
+export function mergeMessageByteLength (m: MergeMessage, valueLength: (v: Value) => number = (v) => encodeValue(v).byteLength): number {
+  if (m.type !== 'partial') return encodeMergeMessage(m).byteLength
+  let n = 2 + uvLength(m.id.length) + m.id.length + uvLength(m.second) + contributorsLength(m.contributors) + 1
+  if (m.value !== undefined) {
+    const v = valueLength(m.value)
+    n += uvLength(v) + v
+  }
+  return n
 }
 
 /**

@@ -27,6 +27,13 @@ export class FieldDecodeError extends DecodeError {
   }
 }
 
+/** Bytes ByteWriter.uv writes for `v` (a safe non-negative integer). */
+export function uvLength (v: number): number {
+  let n = 1
+  while (v >= 0x80) { v = Math.floor(v / 0x80); n++ }
+  return n
+}
+
 /** An append-only byte buffer that grows by doubling. */
 export class ByteWriter {
   #bytes: Uint8Array

@@ -7,7 +7,7 @@ import {
 } from '../../../metad/index.js'
 import { contributorsOf } from '../../../node/merge/contributors.js'
 import {
-  decodeMergeMessage, encodeMergeMessage, MAX_ID_LENGTH, MAX_MERGE_MESSAGE_BYTES, MAX_SECOND, MergeDecodeError, MERGE_WIRE_VERSION,
+  decodeMergeMessage, encodeMergeMessage, MAX_ID_LENGTH, MAX_MERGE_MESSAGE_BYTES, MAX_SECOND, MergeDecodeError, mergeMessageByteLength, MERGE_WIRE_VERSION,
   pointSizeBound, type MergeMessage
 } from '../../../node/merge/messages.js'
 import type { StoredPoint } from '../../../node/merge/point-ring.js'
@@ -186,4 +186,20 @@ test('arbitrary bytes never make the decoder throw anything but a MergeDecodeErr
       return err instanceof MergeDecodeError
     }
   }), { numRuns: 3000 })
+})
+
+test('mergeMessageByteLength is the length of the encoding, partials computed without encoding', (t) => {
+  for (const m of samples) t.is(mergeMessageByteLength(m), encodeMergeMessage(m).byteLength, m.type)
+  holds(t, fc.property(
+    fc.string({ minLength: 1, maxLength: MAX_ID_LENGTH }).filter((s) => /^[\x21-\x7e]+$/.test(s)),
+    fc.integer({ min: 0, max: MAX_SECOND }),
+    fc.uniqueArray(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), { maxLength: 40 }),
+    fc.array(fc.double({ min: 1000, max: 1e10, noNaN: true }), { maxLength: 30 }),
+    (id, second, keys, values) => {
+      const m: MergeMessage = keys.length === 0
+        ? { type: 'partial', id, second, contributors: [], value: undefined, late: false }
+        : { type: 'partial', id, second, contributors: contributorsOf(keys), value: dist(values), late: true }
+      return mergeMessageByteLength(m) === encodeMergeMessage(m).byteLength
+    }
+  ))
 })
