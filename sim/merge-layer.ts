@@ -180,6 +180,13 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
   /** Each instrumentation's value cache, shared by all nodes (values are immutable). */
   const valueCaches = new Map<DefinitionId, Map<number, Value>>()
   let live = 0
+  /** Specs by definition and sources: every node parses the same few definitions (10,000 times each, uncached). */
+  const specCache = new Map<string, InstrumentationSpec | undefined>()
+  const specFor = (definition: string, sources: number): InstrumentationSpec | undefined => {
+    const key = `${sources}\u0000${definition}`
+    if (!specCache.has(key)) specCache.set(key, specOf(definition, sources))
+    return specCache.get(key)
+  }
   let sharedFor: readonly PeerId[] | undefined
   let shared: MemberSet | undefined
 
@@ -245,7 +252,7 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     let lastCollected: number | undefined
 
     const setSpec = (id: DefinitionId, definition: string, now: number): MergeOutput[] => {
-      const spec = specOf(definition, memberCount(core.members))
+      const spec = specFor(definition, memberCount(core.members))
       if (spec === undefined) return []
       let k = numberOf.get(id)
       if (k === undefined) { k = numberOf.size + 1; numberOf.set(id, k) }

@@ -57,8 +57,8 @@ export interface Assembly {
   readonly second: number
   /** contribute() was called for this second. */
   own: boolean
-  /** Peers that sent a partial for this second. */
-  readonly arrived: Set<PeerId>
+  /** Peers that sent a partial for this second (made at the first: most nodes are leaves and get none). */
+  arrived: Set<PeerId> | undefined
   /** The partial was forwarded (or, at the root, the second finalized). */
   forwarded: boolean
   /** Every contributor merged here for this second: the exactly-once record. */
@@ -73,5 +73,5 @@ export interface Assembly {
 
 /** A fresh assembly for `second`, to be forwarded by `deadline`. */
 export function newAssembly (second: number, deadline: number): Assembly {
-  return { second, own: false, arrived: new Set(), forwarded: false, merged: NO_CONTRIBUTORS, ringed: EMPTY_DELTA, unringed: EMPTY_DELTA, deadline }
+  return { second, own: false, arrived: undefined, forwarded: false, merged: NO_CONTRIBUTORS, ringed: EMPTY_DELTA, unringed: EMPTY_DELTA, deadline }
 }

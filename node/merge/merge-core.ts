@@ -171,6 +171,8 @@ interface Instrumentation {
   ring: PointRing
   position: TreePosition | undefined
   positionVersion: number
+  /** estimatedHeight of `position`, kept with it (every assembly's deadline needs it). */
+  height: number
   /** Holders and root status last acted on (history pull, handover push). */
   holders: readonly PeerId[]
   wasRoot: boolean
@@ -436,7 +438,7 @@ export class MergeCore {
     }
     const inst: Instrumentation = {
       id, spec, key: instrumentationKey(id), expect: expectationOf(spec), zero: zeroOf(spec), ring: new PointRing(this.#ringConfig(spec)),
-      position: undefined, positionVersion: -1, holders: [], wasRoot: false, seconds: new Map(), lastFinalized: undefined
+      position: undefined, positionVersion: -1, height: 0, holders: [], wasRoot: false, seconds: new Map(), lastFinalized: undefined
     }
     this.#instrumentations.set(id, inst)
     const restored = this.#restore.get(id)
@@ -483,6 +485,7 @@ export class MergeCore {
       if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.max(n, 2 * this.#scratch.length))
       inst.position = treePosition(view, inst.key, this.#self, this.#config, this.#scratch)
       inst.positionVersion = this.#viewVersion
+      inst.height = estimatedHeight(inst.position, this.#config.fanIn)
       this.#counters.recomputes++
     }
     return inst.position
@@ -528,8 +531,8 @@ export class MergeCore {
   }
 
   #deadline (inst: Instrumentation, second: number): number {
-    const height = estimatedHeight(this.#positionOf(inst), this.#config.fanIn)
-    return (second + 1) * 1000 + this.#config.collectDelayMs + this.#config.hopMs * height
+    this.#positionOf(inst)
+    return (second + 1) * 1000 + this.#config.collectDelayMs + this.#config.hopMs * inst.height
   }
 
   // ---- assembly ------------------------------------------------------------------------------------
@@ -588,7 +591,8 @@ export class MergeCore {
   #maybeFlush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
     if (a.forwarded) return
     const pos = this.#positionOf(inst)
-    const complete = a.own && pos.children.every((c) => a.arrived.has(c))
+    const arrived = a.arrived
+    const complete = a.own && (pos.children.length === 0 || (arrived !== undefined && pos.children.every((c) => arrived.has(c))))
     if (complete || a.deadline <= now) this.#flush(inst, a, now, out)
   }
 
@@ -850,7 +854,7 @@ export class MergeCore {
     const { inst } = c
     this.#transitions(inst, now, out)
     const a = this.#assembly(inst, m.second)
-    a.arrived.add(from)
+    ;(a.arrived ??= new Set()).add(from)
     if (m.value !== undefined) {
       const r = this.#accept(inst, a, m.contributors, m.value, now, out)
       if (r !== 'merged') this.#drop(r)
