@@ -133,22 +133,25 @@ const MEMO_LIMIT = 256
  * the end of the synchronous job, which is the whole run.)
  */
 function memoizedViewChanges (): ViewChanges {
-  let derived = new WeakMap<MemberSet, Map<PeerId, MemberSet>>()
-  let size = 0
-  const memo = (change: (set: MemberSet, id: PeerId) => MemberSet): ((set: MemberSet, id: PeerId) => MemberSet) => (set, id) => {
-    let bySet = derived.get(set)
-    if (bySet === undefined) { bySet = new Map(); derived.set(set, bySet) }
-    let next = bySet.get(id)
-    if (next === undefined) {
-      next = change(set, id)
-      if (++size > MEMO_LIMIT) {
-        derived = new WeakMap()
-        size = 0
-      } else {
-        bySet.set(id, next)
+  /** One memo per change: with(set, id) and without(set, id) must never answer for each other. */
+  const memo = (change: (set: MemberSet, id: PeerId) => MemberSet): ((set: MemberSet, id: PeerId) => MemberSet) => {
+    let derived = new WeakMap<MemberSet, Map<PeerId, MemberSet>>()
+    let size = 0
+    return (set, id) => {
+      let bySet = derived.get(set)
+      if (bySet === undefined) { bySet = new Map(); derived.set(set, bySet) }
+      let next = bySet.get(id)
+      if (next === undefined) {
+        next = change(set, id)
+        if (++size > MEMO_LIMIT) {
+          derived = new WeakMap()
+          size = 0
+        } else {
+          bySet.set(id, next)
+        }
       }
+      return next
     }
-    return next
   }
   return { withMember: memo(withMember), withoutMember: memo(withoutMember) }
 }

@@ -48,6 +48,19 @@ test('after 10 % of the hosts go down silently, coverage dips until the suspicio
   t.true(tail.every((c) => c === 1), `coverage at the end: ${tail.join(', ')}`)
 })
 
+test('through a partition and a loss burst nothing doubles, and coverage is whole again once membership heals', (t) => {
+  // 30 % cut off from 20 s to 35 s; then 20 % of transmission attempts lost (TCP retransmits) from 45 s to 50 s.
+  const { summary, coverage, oracle } = run(['--nodes', '200', '--duration', '80', '--seed', 'merge', '--partition', '0.3@20..35', '--loss-burst', '0.2@45..50'])
+  t.is(summary.double_counts, 0)
+  t.is(oracle.doubleCounts, 0)
+  t.true((summary.coverage_min ?? 1) < 0.8, 'the cut-off side cannot reach the root')
+  let whole = coverage.length
+  while (whole > 0 && coverage[whole - 1] === 1) whole--
+  // Bound: the partition's membership heal (the reconnect interval, 30 s) after it ends.
+  t.true(whole <= 35 + 30, `coverage whole from second ${whole} on (the partition ended at 35 s)`)
+  t.true(coverage.length - whole >= 10, `coverage at the end: ${coverage.slice(-10).join(', ')}`)
+})
+
 test('the same seed gives the same merge figures', (t) => {
   const argv = ['--nodes', '100', '--duration', '30', '--seed', 'again', '--crash', '0.1@15,silent']
   const merge = (r: ReturnType<typeof run>): unknown => ({
