@@ -218,8 +218,6 @@ export class MergeCore {
   readonly #suspects = new Set<PeerId>()
   /** Members a send failed to, and until when they are routed around. */
   readonly #unreachable = new Map<PeerId, number>()
-  /** The view without the avoided peers (the view itself when there is none): what trees are computed over. */
-  #routing: MemberSet
   /** Member keys that left the view, and when: their contributions are still accepted in the late window. */
   readonly #recentlyDown = new Map<number, number>()
   readonly #instrumentations = new Map<InstrumentationId, Instrumentation>()
@@ -246,7 +244,6 @@ export class MergeCore {
     this.#config = mergeConfig(init.config)
     this.#now = init.now
     this.#view = this.#withSelf(init.members === undefined ? [] : init.members)
-    this.#routing = this.#view
     this.#changes = init.viewChanges ?? { withMember, withoutMember }
     this.#restore = new Map(init.restore ?? [])
     this.#scratch = init.treeScratch ?? new Float64Array(0)
@@ -264,22 +261,23 @@ export class MergeCore {
     return this.#suspects.has(id) || this.#unreachable.has(id)
   }
 
-  #noneAvoided (): boolean {
-    return this.#suspects.size === 0 && this.#unreachable.size === 0
-  }
-
   /** Routes around member `id` (call before recording the reason). */
   #avoid (id: PeerId): void {
-    if (this.#isAvoided(id)) return
-    this.#routing = this.#changes.withoutMember(this.#routing, id)
-    this.#viewVersion++
+    if (!this.#isAvoided(id)) this.#viewVersion++
   }
 
   /** Routes through member `id` again (call after clearing its last reason). */
-  #readmit (id: PeerId): void {
-    // With nothing avoided the routing set is the view itself again (shared, in the simulator).
-    this.#routing = this.#noneAvoided() ? this.#view : this.#changes.withMember(this.#routing, id)
+  #readmit (): void {
     this.#viewVersion++
+  }
+
+  /** Indices into the view of the avoided members, ascending (treePosition leaves them out). */
+  #excluded (): number[] {
+    if (this.#suspects.size === 0 && this.#unreachable.size === 0) return []
+    const out: number[] = []
+    for (const id of this.#suspects) out.push(indexOfMember(this.#view, id))
+    for (const id of this.#unreachable.keys()) if (!this.#suspects.has(id)) out.push(indexOfMember(this.#view, id))
+    return out.filter((i) => i >= 0).sort((a, b) => a - b)
   }
 
   /** Member `id` joined the view, or is alive again (a suspicion refuted). */
@@ -291,7 +289,7 @@ export class MergeCore {
     const next = this.#changes.withMember(this.#view, id)
     if (next === this.#view && !wasAvoided) return
     this.#view = next
-    this.#readmit(id)
+    this.#readmit()
     this.#recentlyDown.delete(memberKey(id))
   }
 
@@ -310,14 +308,11 @@ export class MergeCore {
   memberDown (id: PeerId, now: number): void {
     const t = this.#clamp(now)
     if (id === this.#self) return
-    const wasAvoided = this.#isAvoided(id)
     this.#suspects.delete(id)
     this.#unreachable.delete(id)
     const next = this.#changes.withoutMember(this.#view, id)
     if (next === this.#view) return
     this.#view = next
-    if (this.#noneAvoided()) this.#routing = next
-    else if (!wasAvoided) this.#routing = this.#changes.withoutMember(this.#routing, id)
     this.#viewVersion++
     this.#recentlyDown.set(memberKey(id), t)
   }
@@ -373,17 +368,12 @@ export class MergeCore {
       this.#recentlyDown.set(k, t)
     }
     for (; j < b.length; j++) this.#recentlyDown.delete(b[j]!)
-    let routing = next
     for (const id of [...this.#suspects, ...this.#unreachable.keys()]) {
-      if (indexOfMember(next, id) < 0) {
-        this.#suspects.delete(id)
-        this.#unreachable.delete(id)
-      } else {
-        routing = this.#changes.withoutMember(routing, id)
-      }
+      if (indexOfMember(next, id) >= 0) continue
+      this.#suspects.delete(id)
+      this.#unreachable.delete(id)
     }
     this.#view = next
-    this.#routing = routing
     this.#viewVersion++
   }
 
@@ -480,10 +470,9 @@ export class MergeCore {
 
   #positionOf (inst: Instrumentation): TreePosition {
     if (inst.position === undefined || inst.positionVersion !== this.#viewVersion) {
-      const view = this.#routing
-      const n = view.ids.length
+      const n = this.#view.ids.length
       if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.max(n, 2 * this.#scratch.length))
-      inst.position = treePosition(view, inst.key, this.#self, this.#config, this.#scratch)
+      inst.position = treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch, this.#excluded())
       inst.positionVersion = this.#viewVersion
       inst.height = estimatedHeight(inst.position, this.#config.fanIn)
       this.#counters.recomputes++
@@ -775,7 +764,7 @@ export class MergeCore {
       const received = this.#counters.received
       received[m.type] = (received[m.type] ?? 0) + 1
       // A peer that talks is reachable again (unless the membership suspects it).
-      if (this.#unreachable.delete(from) && !this.#suspects.has(from)) this.#readmit(from)
+      if (this.#unreachable.delete(from) && !this.#suspects.has(from)) this.#readmit()
       this.#onMessage(from, m, t, out)
     } catch (err) {
       // A bug (or an input no check foresaw): counted and visible, and the daemon lives on.
@@ -961,7 +950,7 @@ export class MergeCore {
     for (const [id, until] of this.#unreachable) {
       if (until > now) continue
       this.#unreachable.delete(id)
-      if (!this.#suspects.has(id)) this.#readmit(id)
+      if (!this.#suspects.has(id)) this.#readmit()
     }
     this.#timers.set('sweep', (nowSecond + 1) * 1000)
   }

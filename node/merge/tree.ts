@@ -250,12 +250,15 @@ export interface TreePosition {
 /**
  * The place of `self` in instrumentation `inst`'s tree over `set` (see the module header).
  * @param scratch a buffer of at least N doubles to compute in (its contents are overwritten).
- * @throws RangeError if `self` is not in `set` or the shape is invalid (caller bugs).
+ * @param excluded indices into `set`, ascending, of members to leave out: the result is the
+ *   position over `set` without them, without copying the set (the merge core routes around
+ *   suspected peers this way).
+ * @throws RangeError if `self` is not in `set` or is excluded, or the shape is invalid (caller bugs).
  */
-export function treePosition (set: MemberSet, inst: InstrumentationKey, self: PeerId, shape: TreeShape, scratch?: Float64Array): TreePosition {
+export function treePosition (set: MemberSet, inst: InstrumentationKey, self: PeerId, shape: TreeShape, scratch?: Float64Array, excluded: readonly number[] = []): TreePosition {
   const bits = digitBits(shape.fanIn)
   const me = indexOfMember(set, self)
-  if (me < 0) throw new RangeError(`${self} is not a member of the view`)
+  if (me < 0 || excluded.includes(me)) throw new RangeError(`${self} is not a member of the view`)
   const n = set.ids.length
   const { keys, hi: his, lo: los, ids } = set
   const nholders = Math.min(n, shape.replicas + 1)
@@ -267,7 +270,15 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
   const ilo = inst.lo
   // The score the last holder has: anything below cannot enter (members ascend, so ties enter).
   let floor = -1
+  // Excluded members score -1, as members leading an ancestor do: they lead nothing.
+  let nextExcluded = excluded.length > 0 ? excluded[0]! : -1
+  let e = 0
   for (let i = 0; i < n; i++) {
+    if (i === nextExcluded) {
+      scores[i] = -1
+      nextExcluded = ++e < excluded.length ? excluded[e]! : -1
+      continue
+    }
     const s = mix(his[i]!, los[i]!, ihi, ilo)
     scores[i] = s
     if (s >= floor) {
@@ -293,7 +304,7 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
     level++
     if (level > D) {
       // My key collides with my parent's: no prefix is left for me.
-      return { holders, parent: ids[parent], children: [], depth: level, members: n }
+      return { holders, parent: ids[parent], children: [], depth: level, members: n - excluded.length }
     }
     const width = POW2[shiftOf(level, bits)]!
     const start = Math.floor(myKey / width) * width
@@ -323,7 +334,7 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
       a = b
     }
   }
-  return { holders, parent: parent < 0 ? undefined : ids[parent], children, depth: level, members: n }
+  return { holders, parent: parent < 0 ? undefined : ids[parent], children, depth: level, members: n - excluded.length }
 }
 
 /** The r + 1 holders of `inst` over `set`, best first (without the rest of treePosition). */

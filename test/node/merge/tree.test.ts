@@ -208,3 +208,18 @@ test('treePosition refuses a node outside the view and a fan-in that is not a po
   t.throws(() => treePosition(set, INST, 'stranger', SHAPE), { instanceOf: RangeError })
   t.throws(() => treePosition(set, INST, set.ids[0]!, { fanIn: 12, replicas: 2 }), { instanceOf: RangeError })
 })
+
+test('treePosition with excluded members is the position over the set without them', (t) => {
+  const set = membersOf(ids(300))
+  const shape = { fanIn: 4, replicas: 2 }
+  for (const seed of [1, 2, 3]) {
+    // Every seventh member (offset by the seed) out: holders, leaders and leaves among them.
+    const excluded = Array.from({ length: set.ids.length }, (_, i) => i).filter((i) => (i + seed) % 7 === 0)
+    let without = set
+    for (const i of excluded) without = withoutMember(without, set.ids[i]!)
+    for (const self of set.ids.filter((_, i) => !excluded.includes(i))) {
+      t.deepEqual(treePosition(set, INST, self, shape, undefined, excluded), treePosition(without, INST, self, shape), self)
+    }
+  }
+  t.throws(() => treePosition(set, INST, set.ids[0]!, shape, undefined, [0]), { instanceOf: RangeError })
+})
