@@ -1,8 +1,8 @@
 /**
  * The simulator's scale curve: 100, 1,000 and 10,000 nodes, no faults, 5 instrumentations: wall
  * seconds, virtual-to-real ratio, peak RSS, CPU per node-second. 600 simulated seconds for 100
- * and 1,000 nodes; 120 for 10,000 (HEATMESH_BENCH_SIM_FULL=1 runs the full 600 s, a few
- * minutes). Baseline, measured in the same run: the core's test harness (node/core/cluster.ts:
+ * and 1,000 nodes; 120 for 10,000 (HEATMESH_BENCH_SIM_FULL=1 runs the full 600 s, about half a
+ * minute on a quiet machine). Baseline, measured in the same run: the core's test harness (node/core/cluster.ts:
  * one private interner per node, a binary heap of event objects, the simplest network model)
  * on the same nodes and seconds, at 100 and 1,000 nodes; the ratios say how much faster the
  * simulator's binding is (and what the shared interner saves in memory).

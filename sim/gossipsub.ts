@@ -231,9 +231,12 @@ export class GossipModel {
     for (let k = 0; k < cache.length; k += 2) if ((cache[k + 1] as number) > recent) ids.push(cache[k] as number)
     if (ids.length > 0) {
       const others = (this.#conns[i] as number[]).filter((j) => !mesh.includes(j) && this.#host.isUp(j))
-      for (const j of this.#pick(others, GOSSIPSUB.Dlazy)) {
+      // One frame object for all the copies (frames are never changed once sent).
+      const rpc: GossipRpc = { kind: 'ihave', ids }
+      const bytes = RPC_BYTES.controlBase + RPC_BYTES.idBytes * ids.length
+      for (const j of this.#pickInPlace(others, GOSSIPSUB.Dlazy)) {
         this.counters.ihave++
-        this.#host.send(i, j, { kind: 'ihave', ids }, RPC_BYTES.controlBase + RPC_BYTES.idBytes * ids.length, now)
+        this.#host.send(i, j, rpc, bytes, now)
       }
     }
     if (cache.length > 0 || mesh.length < GOSSIPSUB.Dlo) this.#arm(i, now)
@@ -307,7 +310,11 @@ export class GossipModel {
 
   /** Up to k distinct items of `items`, uniformly (a partial Fisher-Yates on a copy). */
   #pick (items: readonly number[], k: number): number[] {
-    const a = [...items]
+    return this.#pickInPlace([...items], k)
+  }
+
+  /** #pick on an array of the caller's that it may shuffle. */
+  #pickInPlace (a: number[], k: number): number[] {
     const n = Math.min(k, a.length)
     for (let x = 0; x < n; x++) {
       const y = x + (this.#rng.uint32() % (a.length - x))

@@ -74,10 +74,8 @@ export interface SimNodeState {
   aggregation: AggregationNode | undefined
   persisted: PersistedState | undefined
   lives: number
-  /** Virtual time of the pending timer event (Infinity: none), and its generation. */
-  timerAt: number
-  timerGeneration: number
-  skew: number
+  /** How far the node's clock is off, ms. */
+  readonly skew: number
   /** Virtual ms the node has been up, and since when it is up (NaN: down). */
   upMs: number
   upSince: number
@@ -91,10 +89,6 @@ export class Simulator {
   readonly network: Network
   readonly gossip: GossipModel
   readonly interner: PeerInterner
-  /** Per node: bytes and messages sent (all protocols, lost ones included), gossipsub bytes sent. */
-  readonly bytesSent: Float64Array
-  readonly messagesSent: Float64Array
-  readonly gossipBytesSent: Float64Array
   /** Messages that reached a node that was down. */
   droppedDown = 0
   /** Virtual now, ms. */
@@ -107,6 +101,29 @@ export class Simulator {
   readonly #aggregation: Aggregation
   readonly #hooks: SimHooks
   readonly #allIds: readonly PeerId[]
+  /**
+   * Per node, what most events look at, in one record of RECORD numbers (a cache line) rather
+   * than in the node's object (rarely in cache at 10,000 nodes, and V8 boxes a double field) or
+   * in an array per field (a line each): see the field offsets below the class.
+   */
+  readonly #record: Float64Array
+  /**
+   * Per node, the generation of its pending timer event: an event of an older one is stale.
+   * Apart from the record, as a stale event (one per node and probe period) needs nothing else,
+   * and 4 bytes a node stay in cache where a record does not.
+   */
+  readonly #timerGeneration: Int32Array
+  /** Per node, 1 when up: the gossip model asks it for dozens of nodes per heartbeat, a byte each stays in cache. */
+  readonly #upFlag: Uint8Array
+  /** Each node's core and aggregation layer (as in its state object, which events need not touch). */
+  readonly #cores: Array<MeshCore | undefined> = []
+  readonly #aggs: Array<AggregationNode | undefined> = []
+  /**
+   * The sender of the message being handled, by id and index: most sends are replies to it,
+   * whose target then needs no lookup in the interner's map.
+   */
+  #replyId: PeerId | undefined
+  #replyIndex = -1
   #up = 0
   #secondBytes = 0
   #secondMessages = 0
@@ -121,9 +138,10 @@ export class Simulator {
     this.#rng = createRng(`sim:${options.seed}`)
     this.observer = new Observer(n, SIM_EPOCH)
     this.network = new Network({ nodes: n, seed: options.seed, latency: options.latency, jitterMs: options.jitterMs, loss: options.loss, bandwidth: options.bandwidth })
-    this.bytesSent = new Float64Array(n)
-    this.messagesSent = new Float64Array(n)
-    this.gossipBytesSent = new Float64Array(n)
+    this.#record = new Float64Array(n * RECORD)
+    this.#timerGeneration = new Int32Array(n)
+    this.#upFlag = new Uint8Array(n)
+    for (let i = 0; i < n; i++) this.#record[i * RECORD + TIMER_AT] = Infinity
     this.interner = createPeerInterner({ arena: true })
     const skewRng = createRng(`skew:${options.seed}`)
     for (let i = 0; i < n; i++) {
@@ -133,11 +151,14 @@ export class Simulator {
       const address = `/ip4/10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/tcp/4001/p2p/${id}`
       this.#byAddress.set(address, i)
       const skew = options.scenario.skewMs * (2 * (skewRng.uint32() / 4294967296) - 1)
-      this.nodes.push({ id, address, core: undefined, aggregation: undefined, persisted: undefined, lives: 0, timerAt: Infinity, timerGeneration: 0, skew, upMs: 0, upSince: NaN })
+      this.#record[i * RECORD + SKEW] = skew
+      this.#cores.push(undefined)
+      this.#aggs.push(undefined)
+      this.nodes.push({ id, address, core: undefined, aggregation: undefined, persisted: undefined, lives: 0, skew, upMs: 0, upSince: NaN })
     }
     this.#allIds = this.nodes.map((s) => s.id)
     this.gossip = new GossipModel(n, options.connections, {
-      isUp: (i) => this.nodes[i]?.core !== undefined,
+      isUp: (i) => this.#upFlag[i] === 1,
       send: (from, to, rpc, bytes, now) => { this.#sendGossip(from, to, rpc, bytes, now) },
       deliver: (i, message, now) => { this.#deliverGossip(i, message, now) },
       armHeartbeat: (i, at) => { this.#queue.push(HEARTBEAT, at, i, 0, undefined) }
@@ -153,7 +174,22 @@ export class Simulator {
 
   /** Whether node i is up. */
   isUp (i: number): boolean {
-    return this.nodes[i]?.core !== undefined
+    return this.#upFlag[i] === 1
+  }
+
+  /** Per node: bytes sent (all protocols, lost ones included), a copy. */
+  get bytesSent (): Float64Array { return this.#column(BYTES) }
+
+  /** Per node: messages sent (all protocols, lost ones included), a copy. */
+  get messagesSent (): Float64Array { return this.#column(MESSAGES) }
+
+  /** Per node: gossipsub bytes sent, a copy. */
+  get gossipBytesSent (): Float64Array { return this.#column(GOSSIP_BYTES) }
+
+  #column (field: number): Float64Array {
+    const out = new Float64Array(this.nodes.length)
+    for (let i = 0; i < out.length; i++) out[i] = this.#record[i * RECORD + field] as number
+    return out
   }
 
   /** Nodes up. */
@@ -167,13 +203,13 @@ export class Simulator {
     for (;;) {
       const s = q.pop()
       if (s < 0) break
-      const at = q.at[s] as number
+      const at = q.time(s)
       if (at > this.end) { q.free(s); break }
       if (at > this.now) this.now = at
-      const a = q.a[s] as number
-      const b = q.b[s] as number
-      const payload = q.payload[s]
-      const kind = q.kind[s] as number
+      const a = q.a(s)
+      const b = q.b(s)
+      const payload = q.payload(s)
+      const kind = q.kind(s)
       q.free(s)
       switch (kind) {
         case MESSAGE: this.#onMessage(a, b, payload as PeerMessage); break
@@ -194,46 +230,54 @@ export class Simulator {
   // ---- events -----------------------------------------------------------------------------------------
 
   #onMessage (to: number, from: number, message: PeerMessage): void {
-    const node = this.nodes[to] as SimNodeState
-    const core = node.core
+    const core = this.#cores[to]
     if (core === undefined) { this.droppedDown++; return }
-    this.#carryOut(to, core.handle({ type: 'message', from: (this.nodes[from] as SimNodeState).id, message }, this.now + node.skew))
+    const id = this.#allIds[from] as PeerId
+    this.#replyId = id
+    this.#replyIndex = from
+    // The interner is shared and member numbers are node indices (see the constructor).
+    this.#carryOut(to, core.handle({ type: 'message', from: id, message, fromMember: from }, this.now + (this.#record[to * RECORD + SKEW] as number)))
   }
 
   #onTimer (i: number, generation: number): void {
-    const node = this.nodes[i] as SimNodeState
-    if (generation !== node.timerGeneration || node.core === undefined) return
+    // A stale event is dropped without a look at the node (a crash bumps the generation too).
+    if (generation !== this.#timerGeneration[i]) return
+    const r = i * RECORD
+    const core = this.#cores[i]
+    if (core === undefined) return
     // A current event is the node's earliest deadline: something is due.
-    node.timerAt = Infinity
-    const clock = this.now + node.skew
-    const agg = node.aggregation
+    this.#record[r + TIMER_AT] = Infinity
+    const clock = this.now + (this.#record[r + SKEW] as number)
+    const agg = this.#aggs[i]
     if (agg === undefined) {
-      this.#carryOut(i, node.core.tick(clock))
+      this.#carryOut(i, core.tick(clock))
       return
     }
-    const meshDue = node.core.nextDeadline()
-    if (meshDue !== undefined && meshDue <= clock) this.#carryOut(i, node.core.tick(clock))
+    const meshDue = core.nextDeadline()
+    if (meshDue !== undefined && meshDue <= clock) this.#carryOut(i, core.tick(clock))
     const due = agg.nextDeadline()
-    if (due !== undefined && due <= clock && node.core !== undefined) this.#carryAggregation(i, agg.tick(clock))
+    if (due !== undefined && due <= clock && this.#cores[i] !== undefined) this.#carryAggregation(i, agg.tick(clock))
     this.#reschedule(i)
   }
 
   #onGossip (to: number, from: number, rpc: GossipRpc): void {
-    if (this.nodes[to]?.core === undefined) { this.droppedDown++; return }
+    if (this.#upFlag[to] !== 1) { this.droppedDown++; return }
     this.gossip.receive(to, from, rpc, this.now)
   }
 
   #onAggregate (to: number, from: number, message: unknown): void {
-    const node = this.nodes[to] as SimNodeState
-    if (node.aggregation === undefined) { this.droppedDown++; return }
-    this.#carryAggregation(to, node.aggregation.handle((this.nodes[from] as SimNodeState).id, message, this.now + node.skew))
+    const agg = this.#aggs[to]
+    if (agg === undefined) { this.droppedDown++; return }
+    this.#carryAggregation(to, agg.handle(this.#allIds[from] as PeerId, message, this.now + (this.#record[to * RECORD + SKEW] as number)))
   }
 
   /** The end of simulated second `second`: the per-second series, progress, the next second. */
   #onSecond (second: number): void {
     let whole = 0
     const up = this.#up
-    for (const s of this.nodes) if (s.core !== undefined && s.core.liveCount === up) whole++
+    const record = this.#record
+    const upFlag = this.#upFlag
+    for (let i = 0; i < upFlag.length; i++) if (upFlag[i] === 1 && record[i * RECORD + LIVE] === up) whole++
     this.observer.sample(this.#secondBytes, this.#secondMessages, up, up === 0 ? 0 : whole / up)
     this.#secondBytes = 0
     this.#secondMessages = 0
@@ -245,8 +289,10 @@ export class Simulator {
     if (!this.observer.measuring) return
     const up = this.#up
     let whole = true
-    for (const s of this.nodes) {
-      if (s.core !== undefined && s.core.liveCount !== up) { whole = false; break }
+    const record = this.#record
+    const upFlag = this.#upFlag
+    for (let i = 0; i < upFlag.length; i++) {
+      if (upFlag[i] === 1 && record[i * RECORD + LIVE] !== up) { whole = false; break }
     }
     if (whole) this.observer.whole(this.now)
     else this.#queue.push(CHECK, this.now + CHECK_INTERVAL, 0, 0, undefined)
@@ -255,13 +301,14 @@ export class Simulator {
   // ---- the binding ------------------------------------------------------------------------------------
 
   #carryOut (i: number, outputs: readonly MeshOutput[]): void {
-    const node = this.nodes[i] as SimNodeState
     const watch = this.#hooks.onOutput
+    let members = false
     for (const o of outputs) {
       if (watch !== undefined) watch(i, o, this.now)
       switch (o.type) {
         case 'send': {
-          const to = this.interner.lookup(o.to)
+          // The interner is shared and numbers are node indices: a member number is the node.
+          const to = o.member ?? (o.to === this.#replyId ? this.#replyIndex : this.interner.lookup(o.to))
           this.#sendPeer(i, to, o.message)
           break
         }
@@ -271,11 +318,12 @@ export class Simulator {
           this.gossip.publish(i, o.message, bytes, this.now)
           break
         }
-        case 'persist': node.persisted = o.state; break
+        case 'persist': (this.nodes[i] as SimNodeState).persisted = o.state; break
         case 'member': {
-          const agg = node.aggregation
+          members = true
+          const agg = this.#aggs[i]
           if (agg === undefined) break
-          const clock = this.now + node.skew
+          const clock = this.now + (this.#record[i * RECORD + SKEW] as number)
           // As the daemon does (node/daemon.ts): down when failed, left or forgotten, suspect when
           // suspected, up otherwise (joined, or alive again).
           if (o.change === 'failed' || o.change === 'left' || o.change === 'forgotten') this.#carryAggregation(i, agg.memberDown(o.member.id, clock))
@@ -285,9 +333,9 @@ export class Simulator {
         }
         case 'definition': {
           if (o.change !== 'deleted') this.observer.definitionSeen(i, o.id, this.now)
-          const agg = node.aggregation
+          const agg = this.#aggs[i]
           if (agg === undefined) break
-          const clock = this.now + node.skew
+          const clock = this.now + (this.#record[i * RECORD + SKEW] as number)
           if (o.entry.state === 'live') this.#carryAggregation(i, agg.setInstrumentation(o.id, o.entry, clock))
           else this.#carryAggregation(i, agg.removeInstrumentation(o.id, clock))
           break
@@ -298,6 +346,9 @@ export class Simulator {
         }
       }
     }
+    // The live count moves only with member changes (the core reports each one).
+    const core = this.#cores[i]
+    if (members && core !== undefined) this.#record[i * RECORD + LIVE] = core.liveCount
     this.#reschedule(i)
   }
 
@@ -322,20 +373,21 @@ export class Simulator {
 
   #sendGossip (from: number, to: number, rpc: GossipRpc, bytes: number, now: number): void {
     this.#count(from, bytes)
-    this.gossipBytesSent[from] = (this.gossipBytesSent[from] as number) + bytes
+    this.#record[from * RECORD + GOSSIP_BYTES] = (this.#record[from * RECORD + GOSSIP_BYTES] as number) + bytes
     const at = this.network.transmit(from, to, bytes, now)
     if (at >= 0) this.#queue.push(GOSSIP, at, to, from, rpc)
   }
 
   #deliverGossip (i: number, message: GossipMessage, now: number): void {
-    const node = this.nodes[i] as SimNodeState
-    if (node.core === undefined) return
-    this.#carryOut(i, node.core.handle({ type: 'gossip', from: (this.nodes[message.origin] as SimNodeState).id, topic: DEFINITIONS_TOPIC, message: message.payload }, now + node.skew))
+    const core = this.#cores[i]
+    if (core === undefined) return
+    this.#carryOut(i, core.handle({ type: 'gossip', from: this.#allIds[message.origin] as PeerId, topic: DEFINITIONS_TOPIC, message: message.payload }, now + (this.#record[i * RECORD + SKEW] as number)))
   }
 
   #count (i: number, bytes: number): void {
-    this.bytesSent[i] = (this.bytesSent[i] as number) + bytes
-    this.messagesSent[i] = (this.messagesSent[i] as number) + 1
+    const r = i * RECORD
+    this.#record[r + BYTES] = (this.#record[r + BYTES] as number) + bytes
+    this.#record[r + MESSAGES] = (this.#record[r + MESSAGES] as number) + 1
     this.#secondBytes += bytes
     this.#secondMessages++
   }
@@ -346,17 +398,19 @@ export class Simulator {
    * stale event costs a look at the node's generation, an early one a look into its core.
    */
   #reschedule (i: number): void {
-    const node = this.nodes[i] as SimNodeState
-    const core = node.core
+    const core = this.#cores[i]
     if (core === undefined) return
     let due = core.nextDeadline()
-    const agg = node.aggregation?.nextDeadline()
+    const agg = this.#aggs[i]?.nextDeadline()
     if (agg !== undefined && (due === undefined || agg < due)) due = agg
-    const at = due === undefined ? Infinity : Math.max(due - node.skew, this.now)
-    if (at === node.timerAt) return
-    node.timerAt = at
-    node.timerGeneration++
-    if (at !== Infinity) this.#queue.push(TIMER, at, i, node.timerGeneration, undefined)
+    const r = i * RECORD
+    const record = this.#record
+    const at = due === undefined ? Infinity : Math.max(due - (record[r + SKEW] as number), this.now)
+    if (at === record[r + TIMER_AT]) return
+    record[r + TIMER_AT] = at
+    const generation = (this.#timerGeneration[i] as number) + 1
+    this.#timerGeneration[i] = generation
+    if (at !== Infinity) this.#queue.push(TIMER, at, i, generation, undefined)
   }
 
   // ---- lives and faults ----------------------------------------------------------------------------------
@@ -364,13 +418,13 @@ export class Simulator {
   #start (i: number, snapshot?: MemberSnapshot): void {
     const node = this.nodes[i] as SimNodeState
     node.lives++
-    node.timerAt = Infinity
-    node.timerGeneration++
+    this.#record[i * RECORD + TIMER_AT] = Infinity
+    this.#timerGeneration[i]++
     const clock = this.now + node.skew
     const seeds = snapshot !== undefined
       ? []
       : this.#choose(RESTART_SEEDS / this.options.nodes, (k) => k !== i && this.isUp(k), RESTART_SEEDS).map((k) => (this.nodes[k] as SimNodeState).address)
-    node.core = createMeshCore({
+    const core = node.core = createMeshCore({
       self: cardOf(node, i),
       seeds,
       rng: createRng(`core:${this.options.seed}:${i}:${node.lives}`),
@@ -379,15 +433,19 @@ export class Simulator {
       interner: this.interner,
       snapshot
     })
+    this.#cores[i] = core
     this.#up++
+    this.#upFlag[i] = 1
+    this.#record[i * RECORD + LIVE] = core.liveCount
     node.upSince = this.now
     if (this.#aggregation !== NO_AGGREGATION) {
       node.aggregation = this.#aggregation.createNode({
         index: i, self: node.id, now: clock, members: snapshot !== undefined ? this.#allIds : [], fanIn: this.options.fanIn, replicas: this.options.replicas
       })
+      this.#aggs[i] = node.aggregation
     }
     if (snapshot === undefined) this.gossip.nodeUp(i, this.now)
-    this.#carryOut(i, node.core.start(clock))
+    this.#carryOut(i, core.start(clock))
   }
 
   /** Node i crashes; `silent`: its host went down, so its connections do not reset (see CrashFault). */
@@ -396,8 +454,11 @@ export class Simulator {
     if (node.core === undefined) return
     node.core = undefined
     node.aggregation = undefined
-    node.timerAt = Infinity
-    node.timerGeneration++
+    this.#cores[i] = undefined
+    this.#aggs[i] = undefined
+    this.#upFlag[i] = 0
+    this.#record[i * RECORD + TIMER_AT] = Infinity
+    this.#timerGeneration[i]++
     node.upMs += this.now - node.upSince
     node.upSince = NaN
     this.#up--
@@ -476,6 +537,20 @@ export class Simulator {
     return pool.slice(0, k).sort((a, b) => a - b)
   }
 }
+
+/**
+ * A node's record (Simulator's #record): its clock skew; the pending timer event's time
+ * (Infinity: none); its core's live member count as of its last member change (what the
+ * per-second series compares); bytes and messages sent (all protocols, lost ones included) and
+ * gossipsub bytes sent. Two slots are spare: 8 numbers are a cache line.
+ */
+const RECORD = 8
+const SKEW = 0
+const TIMER_AT = 1
+const LIVE = 2
+const BYTES = 3
+const MESSAGES = 4
+const GOSSIP_BYTES = 5
 
 /**
  * Builds a simulator for `options` (see Simulator); run() it, then read its nodes, observer and

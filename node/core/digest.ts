@@ -74,11 +74,19 @@ export function bucketOf (key: string): number {
   return hash53Parts(key, 0x5bd1e995)[1] & (DIGEST_BUCKETS - 1)
 }
 
+/**
+ * Non-empty buckets a SetDigest keeps as a short list before it switches to arrays over every
+ * bucket (a replica of a few definitions needs a few; 10,000 simulated nodes each holding three
+ * 256-entry arrays spent a tenth of their start-up allocating them).
+ */
+const SPARSE_BUCKETS = 32
+
 /** An incrementally maintained bucketed XOR digest of a set. */
 export class SetDigest {
-  readonly #hi = new Uint32Array(DIGEST_BUCKETS)
-  readonly #lo = new Uint32Array(DIGEST_BUCKETS)
-  readonly #count = new Uint32Array(DIGEST_BUCKETS)
+  /** While few buckets are non-empty: [bucket, count, hi, lo] per bucket, by bucket; undefined once dense. */
+  #sparse: number[] | undefined = []
+  /** Once dense: count, hi and lo of every bucket, at b, DIGEST_BUCKETS + b, 2 DIGEST_BUCKETS + b. */
+  #dense: Uint32Array | undefined
   #rootHi = 0
   #rootLo = 0
   #total = 0
@@ -96,9 +104,29 @@ export class SetDigest {
   #toggle (key: string, fingerprint: string, delta: 1 | -1): void {
     const b = bucketOf(key)
     const [hi, lo] = hash53Parts(fingerprint)
-    this.#hi[b] = (this.#hi[b] as number) ^ hi
-    this.#lo[b] = (this.#lo[b] as number) ^ lo
-    this.#count[b] = (this.#count[b] as number) + delta
+    const sparse = this.#sparse
+    if (sparse !== undefined) {
+      let i = 0
+      while (i < sparse.length && (sparse[i] as number) < b) i += 4
+      if (i < sparse.length && sparse[i] === b) {
+        const count = (sparse[i + 1] as number) + delta
+        // An emptied bucket's hashes have cancelled out: drop it.
+        if (count === 0) sparse.splice(i, 4)
+        else {
+          sparse[i + 1] = count
+          sparse[i + 2] = ((sparse[i + 2] as number) ^ hi) >>> 0
+          sparse[i + 3] = ((sparse[i + 3] as number) ^ lo) >>> 0
+        }
+      } else {
+        sparse.splice(i, 0, b, delta, hi, lo)
+        if (sparse.length > 4 * SPARSE_BUCKETS) this.#densify()
+      }
+    } else {
+      const dense = this.#dense as Uint32Array
+      dense[b] = (dense[b] as number) + delta
+      dense[DIGEST_BUCKETS + b] = (dense[DIGEST_BUCKETS + b] as number) ^ hi
+      dense[2 * DIGEST_BUCKETS + b] = (dense[2 * DIGEST_BUCKETS + b] as number) ^ lo
+    }
     this.#rootHi = (this.#rootHi ^ hi) >>> 0
     this.#rootLo = (this.#rootLo ^ lo) >>> 0
     this.#total += delta
@@ -111,13 +139,13 @@ export class SetDigest {
 
   /** Whether `other` is this digest's root. */
   rootEquals (other: DigestRoot): boolean {
-    const mine = this.root()
-    return mine.hash === other.hash && mine.count === other.count
+    return other.hash === this.#rootHi * 4294967296 + this.#rootLo && other.count === this.#total
   }
 
   /** Every non-empty bucket, in index order. */
   buckets (): BucketSummary[] {
-    return bucketSummaries(this.#count, this.#hi, this.#lo)
+    const [count, hi, lo] = this.#arrays()
+    return bucketSummaries(count, hi, lo)
   }
 
   /**
@@ -125,9 +153,31 @@ export class SetDigest {
    * digest differ, ascending. A bucket empty on one side and not on the other differs.
    */
   differingBuckets (remote: readonly BucketSummary[]): number[] {
-    return differingBuckets(this.#count, this.#hi, this.#lo, remote)
+    const [count, hi, lo] = this.#arrays()
+    return differingBuckets(count, hi, lo, remote)
   }
 
+  /** The count, hi and lo arrays over every bucket (made from the list while sparse: a rare call). */
+  #arrays (): [Uint32Array, Uint32Array, Uint32Array] {
+    let dense = this.#dense
+    if (dense === undefined) {
+      dense = new Uint32Array(3 * DIGEST_BUCKETS)
+      const sparse = this.#sparse as number[]
+      for (let i = 0; i < sparse.length; i += 4) {
+        const b = sparse[i] as number
+        dense[b] = sparse[i + 1] as number
+        dense[DIGEST_BUCKETS + b] = sparse[i + 2] as number
+        dense[2 * DIGEST_BUCKETS + b] = sparse[i + 3] as number
+      }
+    }
+    return [dense.subarray(0, DIGEST_BUCKETS), dense.subarray(DIGEST_BUCKETS, 2 * DIGEST_BUCKETS), dense.subarray(2 * DIGEST_BUCKETS)]
+  }
+
+  #densify (): void {
+    const [count] = this.#arrays()
+    this.#dense = new Uint32Array(count.buffer)
+    this.#sparse = undefined
+  }
 }
 
 /** Every non-empty bucket of a digest's arrays, in index order (SetDigest and HashedDigest). */

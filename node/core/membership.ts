@@ -189,7 +189,12 @@ export type MemberChange =
 
 /** An output of the membership machine. */
 export type MembershipOutput =
-  | { readonly type: 'send', readonly to: PeerId, readonly message: PeerMessage }
+  /**
+   * Send `message` to `to`; `member` is `to`'s number in our peer interner when we had it at
+   * hand (probes, gossip rounds), so that a binding sharing the interner (the simulator) need not
+   * look the id up.
+   */
+  | { readonly type: 'send', readonly to: PeerId, readonly message: PeerMessage, readonly member?: number }
   /** Send to a seed known only by address (joining); the reply comes from its peer id. */
   | { readonly type: 'send-address', readonly address: string, readonly message: PeerMessage }
   | { readonly type: 'member', readonly change: MemberChange, readonly member: MemberRecord }
@@ -219,6 +224,11 @@ export type MembershipTimer =
   | 'relay'
   /** End of the leave: stop everything. */
   | 'leave'
+
+/** Every timer kind, the most used first (TimerTable finds a kind's slot by a scan of this list). */
+const MEMBERSHIP_TIMERS: readonly MembershipTimer[] = Object.freeze([
+  'probe', 'probe-timeout', 'gossip', 'suspicion', 'push-pull', 'reconnect', 'relay', 'join', 'forget', 'leave'
+] as const)
 
 /** Construction parameters. */
 export interface MembershipInit {
@@ -263,15 +273,6 @@ interface Suspicion {
   readonly max: number
 }
 
-interface PendingProbe {
-  readonly seq: number
-  /** Member number of the target. */
-  readonly target: number
-  acked: boolean
-  expectedNacks: number
-  nacks: number
-}
-
 interface Relay {
   readonly requester: PeerId
   readonly seq: number
@@ -279,7 +280,6 @@ interface Relay {
 
 /** Counters for debugState(). */
 interface MembershipCounters {
-  probes: number
   probesFailed: number
   indirectProbes: number
   relayed: number
@@ -303,44 +303,69 @@ interface MembershipCounters {
  * peer input: messages are already decoded and validated, and every rule is total.
  */
 export class Membership {
+  // The fields read on almost every input (MeshCore's checks, a probe, an ack) come first: V8
+  // lays an object's fields out in declaration order, so these share its first cache lines,
+  // which at 10,000 simulated nodes are rarely in cache.
+  #phase: 'running' | 'leaving' | 'stopped' = 'running'
+  /** #self.id, which never changes (a field: compared on every message, without a look into the record). */
+  readonly #selfId: PeerId
+  /** #self.incarnation, read by MeshCore after every input. */
+  #incarnation: number
+  readonly #timers: TimerTable<MembershipTimer>
+  /** Moves with every change of the timers (see timersVersion). */
+  #timersVersion = 0
   readonly #config: MembershipConfig
+  /**
+   * The pending probe, as fields rather than an object: one made per probe lived a simulated
+   * second, long enough to be promoted to the old generation (-1: no probe pending).
+   */
+  #probeTarget = -1
+  #probeSeq = 0
+  #probeAcked = false
+  #probeExpectedNacks = 0
+  #probeNacks = 0
+  #seq = 0
+  #health = 0
+  /** Probes sent: a field of its own, as it counts on every period (the others are rare). */
+  #probes = 0
+  /** This round's probe order (member numbers); members no longer live are skipped. */
+  readonly #order = new ProbeOrder()
+  #roundStarted = false
   readonly #rng: Rng
-  readonly #seeds: readonly string[]
-  readonly #timers = new TimerTable<MembershipTimer>()
-  readonly #interner: PeerInterner
   /** Every member known (self included), with the digest of the whole view. */
   readonly #table: MemberTable
-  readonly #broadcasts = new RumourQueue()
+  readonly #selfN: number
+  readonly #interner: PeerInterner
+  /**
+   * Queued rumours; made at the first. This and the other structures that are empty in a quiet
+   * mesh (suspicions, relays) are made when first needed: a warm-started simulated node then
+   * never touches them, which spares it their cache misses on every message.
+   */
+  #broadcasts: RumourQueue | undefined
+  /** By member number; made at the first suspicion. */
+  #suspicions: Map<number, Suspicion> | undefined
+  /** Indirect probes we relay, by our seq; made at the first. */
+  #relays: Map<number, Relay> | undefined
+  // The rest.
+  readonly #seeds: readonly string[]
   /** Dead (not left) members, for reconnect; made at the first death. */
   #dead: NumberSet | undefined
   /** Members entering dead or left, in time order, for forgetting. */
   readonly #forgetQueue: Array<{ readonly n: number, readonly since: number }> = []
   #forgetHead = 0
-  /** By member number. */
-  readonly #suspicions = new Map<number, Suspicion>()
-  /** Suspicion deadlines by member number; the 'suspicion' timer is armed at the earliest. */
-  readonly #suspicionDeadlines = new DeadlineHeap()
-  readonly #relays = new Map<number, Relay>()
-  /** This round's probe order (member numbers); members no longer live are skipped. */
-  readonly #order = new ProbeOrder()
-  #roundStarted = false
-  #probe: PendingProbe | undefined
-  #seq = 0
-  #health = 0
+  /** Suspicion deadlines by member number; the 'suspicion' timer is armed at the earliest. Made at the first. */
+  #suspicionDeadlines: DeadlineHeap | undefined
   #joinAttempts = 0
   /** Push-pulls since start that taught us nothing new (for the warm-up). */
   #pushPulls = 0
   /** Whether anti-entropy changed our view since the last push-pull was scheduled. */
   #syncLearned = false
-  #phase: 'running' | 'leaving' | 'stopped' = 'running'
   #started = false
   readonly #warm: boolean
   #self: MemberRecord
-  readonly #selfN: number
   /** The live member with the smallest id, self excluded (-1: none, -2: to recompute). */
   #lowest = -1
   readonly #counters: MembershipCounters = {
-    probes: 0,
     probesFailed: 0,
     indirectProbes: 0,
     relayed: 0,
@@ -366,8 +391,11 @@ export class Membership {
     this.#rng = init.rng
     this.#seeds = [...init.seeds]
     this.#self = init.self
+    this.#selfId = init.self.id
+    this.#incarnation = init.self.incarnation
     this.#interner = init.snapshot?.interner ?? init.interner ?? createPeerInterner()
     if (init.interner !== undefined && init.interner !== this.#interner) throw new Error('membership: the snapshot is of another interner')
+    this.#timers = new TimerTable<MembershipTimer>(MEMBERSHIP_TIMERS, { arena: this.#interner.arena })
     this.#selfN = this.#interner.number(init.self.id)
     this.#table = new MemberTable(this.#interner)
     this.#warm = init.snapshot !== undefined
@@ -393,7 +421,7 @@ export class Membership {
   get self (): MemberRecord { return this.#self }
 
   /** This node's incarnation (persisted by MeshCore so a restart starts above it). */
-  get incarnation (): number { return this.#self.incarnation }
+  get incarnation (): number { return this.#incarnation }
 
   /** Whether the node has left and its leave has run its course. */
   get stopped (): boolean { return this.#phase === 'stopped' }
@@ -406,12 +434,20 @@ export class Membership {
     return this.#table.liveCount - (this.#table.isLive(this.#selfN) ? 1 : 0)
   }
 
+  /** Rumours queued. */
+  get #rumours (): number {
+    return this.#broadcasts?.size ?? 0
+  }
+
+  /** This node's number in its interner. */
+  get selfNumber (): number { return this.#selfN }
+
   /** The interner this node's table uses. */
   get interner (): PeerInterner { return this.#interner }
 
   /** Whether `id` is a live member (alive or suspect); this node counts while running. */
   isLive (id: PeerId): boolean {
-    if (id === this.#self.id) return this.#phase === 'running'
+    if (id === this.#selfId) return this.#phase === 'running'
     const n = this.#interner.lookup(id)
     return n >= 0 && this.#table.isLive(n)
   }
@@ -434,7 +470,7 @@ export class Membership {
       }
       this.#lowest = lowest
     }
-    const self = this.#self.id
+    const self = this.#selfId
     if (this.#lowest < 0) return self
     const other = this.#interner.id(this.#lowest)
     return other < self ? other : self
@@ -455,7 +491,16 @@ export class Membership {
 
   /** The earliest deadline of any timer, or undefined when nothing is armed. */
   nextDeadline (): number | undefined {
-    return this.#timers.next()?.at
+    return this.#timers.nextAt()
+  }
+
+  /**
+   * Changes whenever a timer is armed, moved or disarmed: while it stays the same, so does
+   * nextDeadline(). MeshCore caches the deadline by it, so that most messages (a ping, whose
+   * answer changes no timer) need no look into the timer table.
+   */
+  get timersVersion (): number {
+    return this.#timersVersion
   }
 
   #view (n: number): MemberView {
@@ -519,12 +564,12 @@ export class Membership {
     this.#table.setSince(this.#selfN, now)
     const c = this.#config
     // Random phases, so that nodes started together do not probe in lockstep.
-    this.#timers.set('probe', now + randomFloat(this.#rng) * c.probeInterval)
-    this.#timers.set('push-pull', now + this.#pushPullDelay())
-    this.#timers.set('reconnect', now + c.reconnectInterval * (0.5 + randomFloat(this.#rng)))
+    this.#setTimer('probe', now + randomFloat(this.#rng) * c.probeInterval)
+    this.#setTimer('push-pull', now + this.#pushPullDelay())
+    this.#setTimer('reconnect', now + c.reconnectInterval * (0.5 + randomFloat(this.#rng)))
     // Our own arrival is spread by us (members who learn of us by anti-entropy do not re-spread
     // it); a warm start has nothing to announce: everyone knows us already.
-    if (!this.#warm) this.#enqueue({ type: 'alive', member: this.#self }, this.#self.id, now)
+    if (!this.#warm) this.#enqueue({ type: 'alive', member: this.#self }, this.#selfId, now)
     if (this.#seeds.length > 0) this.#join(now, out)
     return out
   }
@@ -538,7 +583,7 @@ export class Membership {
     const out: MembershipOutput[] = []
     if (this.#phase !== 'running') return out
     const next = memberRecord({
-      id: this.#self.id,
+      id: this.#selfId,
       name: card.name ?? this.#self.name,
       addresses: card.addresses ?? this.#self.addresses,
       meta: card.meta ?? this.#self.meta
@@ -553,20 +598,23 @@ export class Membership {
     if (this.#phase !== 'running') return out
     this.#phase = 'leaving'
     this.#setState(this.#selfN, this.#self, 'left', now)
-    for (const t of ['probe', 'probe-timeout', 'push-pull', 'reconnect', 'join'] as const) this.#timers.stop(t)
-    this.#probe = undefined
-    this.#enqueue({ type: 'left', id: this.#self.id, incarnation: this.#self.incarnation }, this.#self.id, now)
-    this.#gossipRound(now, out, 2 * this.#config.gossipFanout, this.#self.id)
-    this.#timers.set('leave', now + this.#config.leaveDuration)
+    for (const t of ['probe', 'probe-timeout', 'push-pull', 'reconnect', 'join'] as const) this.#stopTimer(t)
+    this.#probeTarget = -1
+    this.#enqueue({ type: 'left', id: this.#selfId, incarnation: this.#self.incarnation }, this.#selfId, now)
+    this.#gossipRound(now, out, 2 * this.#config.gossipFanout, this.#selfId)
+    this.#setTimer('leave', now + this.#config.leaveDuration)
     return out
   }
 
   // ---- inputs ----------------------------------------------------------------------------------------
 
-  /** Handles one membership message from peer `from`. */
-  handle (from: PeerId, message: MembershipMessage, now: number): MembershipOutput[] {
+  /**
+   * Handles one membership message from peer `from`; `fromMember`, if given, is `from`'s number
+   * in our interner (compared instead of the id: see MeshInput).
+   */
+  handle (from: PeerId, message: MembershipMessage, now: number, fromMember?: number): MembershipOutput[] {
     const out: MembershipOutput[] = []
-    if (this.#phase === 'stopped' || from === this.#self.id) return out
+    if (this.#phase === 'stopped' || (fromMember === undefined ? from === this.#selfId : fromMember === this.#selfN)) return out
     switch (message.type) {
       case 'ping':
         this.#applyUpdates(message.updates, now, out)
@@ -574,27 +622,27 @@ export class Membership {
         break
       case 'ping-req': {
         this.#applyUpdates(message.updates, now, out)
-        if (message.target === this.#self.id) {
+        if (message.target === this.#selfId) {
           this.#send(out, from, { type: 'ack', seq: message.seq, updates: this.#piggyback(from) })
           break
         }
         const seq = ++this.#seq
-        this.#relays.set(seq, { requester: from, seq: message.seq })
-        this.#timers.set('relay', now + this.#config.probeTimeout * 0.8, String(seq))
+        ;(this.#relays ??= new Map()).set(seq, { requester: from, seq: message.seq })
+        this.#setTimer('relay', now + this.#config.probeTimeout * 0.8, String(seq))
         this.#counters.relayed++
         this.#send(out, message.target, { type: 'ping', seq, updates: this.#piggyback(message.target) })
         break
       }
       case 'ack': {
         this.#applyUpdates(message.updates, now, out)
-        const relay = this.#relays.get(message.seq)
+        const relay = this.#relays?.get(message.seq)
         if (relay !== undefined) {
-          this.#relays.delete(message.seq)
-          this.#timers.stop('relay', String(message.seq))
+          this.#relays?.delete(message.seq)
+          this.#stopTimer('relay', String(message.seq))
           this.#send(out, relay.requester, { type: 'ack', seq: relay.seq, updates: this.#piggyback(relay.requester) })
-        } else if (this.#probe?.seq === message.seq && !this.#probe.acked) {
-          this.#probe.acked = true
-          this.#timers.stop('probe-timeout')
+        } else if (this.#probeTarget >= 0 && this.#probeSeq === message.seq && !this.#probeAcked) {
+          this.#probeAcked = true
+          this.#stopTimer('probe-timeout')
           this.#adjustHealth(-1)
         } else {
           this.#counters.staleAcks++
@@ -602,7 +650,7 @@ export class Membership {
         break
       }
       case 'nack':
-        if (this.#probe?.seq === message.seq) this.#probe.nacks++
+        if (this.#probeTarget >= 0 && this.#probeSeq === message.seq) this.#probeNacks++
         break
       case 'spread':
         this.#applyUpdates(message.updates, now, out)
@@ -641,7 +689,9 @@ export class Membership {
   /** Fires every timer due at `now`. */
   tick (now: number): MembershipOutput[] {
     const out: MembershipOutput[] = []
-    for (const timer of this.#timers.due(now)) {
+    const due = this.#timers.due(now)
+    if (due.length > 0) this.#timersVersion = (this.#timersVersion + 1) | 0
+    for (const timer of due) {
       switch (timer.kind) {
         case 'probe': this.#probeTick(now, out); break
         case 'probe-timeout': this.#probeTimeout(out); break
@@ -652,26 +702,26 @@ export class Membership {
         case 'push-pull': {
           const peer = this.randomLivePeer()
           if (peer !== undefined) this.#startSync(out, peer)
-          this.#timers.set('push-pull', now + this.#pushPullDelay())
+          this.#setTimer('push-pull', now + this.#pushPullDelay())
           break
         }
         case 'reconnect':
           if (this.#dead !== undefined && this.#dead.size > 0) this.#startSync(out, this.#interner.id(this.#dead.random(this.#rng)))
-          this.#timers.set('reconnect', now + this.#config.reconnectInterval * (0.75 + 0.5 * randomFloat(this.#rng)))
+          this.#setTimer('reconnect', now + this.#config.reconnectInterval * (0.75 + 0.5 * randomFloat(this.#rng)))
           break
         case 'join': this.#join(now, out); break
         case 'forget': this.#forget(now, out); break
         case 'suspicion': {
           // Every suspicion due now, earliest first; entries of moved or ended suspicions are stale.
           const due: number[] = []
-          const current = (n: number, at: number): void => { if (this.#suspicions.get(n)?.deadline === at) due.push(n) }
+          const current = (n: number, at: number): void => { if (this.#suspicions?.get(n)?.deadline === at) due.push(n) }
           let more = true
-          while (more) more = this.#suspicionDeadlines.popDue(now, current)
+          while (more) more = this.#suspicionDeadlines?.popDue(now, current) ?? false
           for (const n of due) {
-            const s = this.#suspicions.get(n)
+            const s = this.#suspicions?.get(n)
             if (s !== undefined && this.#table.has(n) && this.#table.state(n) === 'suspect') {
               this.#counters.declaredDead++
-              this.#onDead(this.#interner.id(n), s.incarnation, this.#self.id, 'dead', now, out, true)
+              this.#onDead(this.#interner.id(n), s.incarnation, this.#selfId, 'dead', now, out, true)
             }
           }
           this.#armSuspicion()
@@ -679,9 +729,9 @@ export class Membership {
         }
         case 'relay': {
           const seq = Number(timer.subject)
-          const relay = this.#relays.get(seq)
+          const relay = this.#relays?.get(seq)
           if (relay !== undefined) {
-            this.#relays.delete(seq)
+            this.#relays?.delete(seq)
             this.#counters.nacksSent++
             this.#send(out, relay.requester, { type: 'nack', seq: relay.seq })
           }
@@ -690,6 +740,7 @@ export class Membership {
         case 'leave':
           this.#phase = 'stopped'
           this.#timers.clear()
+          this.#timersVersion = (this.#timersVersion + 1) | 0
           break
         default: {
           const never: never = timer.kind
@@ -703,43 +754,48 @@ export class Membership {
   // ---- probing ----------------------------------------------------------------------------------------
 
   #probeTick (now: number, out: MembershipOutput[]): void {
-    if (this.#probe !== undefined) this.#finishProbe(now, out)
+    if (this.#probeTarget >= 0) this.#finishProbe(now, out)
     const scale = this.#health + 1
-    this.#timers.set('probe', now + this.#config.probeInterval * scale)
+    this.#setTimer('probe', now + this.#config.probeInterval * scale)
     const target = this.#nextProbeTarget()
     if (target < 0) return
     const seq = ++this.#seq
-    this.#probe = { seq, target, acked: false, expectedNacks: 0, nacks: 0 }
-    this.#counters.probes++
-    this.#timers.set('probe-timeout', now + this.#config.probeTimeout * scale)
+    this.#probeTarget = target
+    this.#probeSeq = seq
+    this.#probeAcked = false
+    this.#probeExpectedNacks = 0
+    this.#probeNacks = 0
+    this.#probes++
+    this.#setTimer('probe-timeout', now + this.#config.probeTimeout * scale)
     const to = this.#interner.id(target)
-    this.#send(out, to, { type: 'ping', seq, updates: this.#piggyback(to) })
+    this.#send(out, to, { type: 'ping', seq, updates: this.#piggyback(to) }, target)
   }
 
   #probeTimeout (out: MembershipOutput[]): void {
-    const p = this.#probe
-    if (p === undefined || p.acked) return
-    const relays = this.#sampleOthers(this.#config.indirectChecks, (n) => n !== p.target)
-    p.expectedNacks = relays.length
+    const probed = this.#probeTarget
+    if (probed < 0 || this.#probeAcked) return
+    const relays = this.#sampleOthers(this.#config.indirectChecks, (n) => n !== probed)
+    this.#probeExpectedNacks = relays.length
     this.#counters.indirectProbes += relays.length
-    const target = this.#interner.id(p.target)
+    const target = this.#interner.id(probed)
     for (const relay of relays) {
       const to = this.#interner.id(relay)
-      this.#send(out, to, { type: 'ping-req', seq: p.seq, target, updates: this.#piggyback(to) })
+      this.#send(out, to, { type: 'ping-req', seq: this.#probeSeq, target, updates: this.#piggyback(to) }, relay)
     }
   }
 
   /** The end of a probe's period: no ack means suspicion. */
   #finishProbe (now: number, out: MembershipOutput[]): void {
-    const p = this.#probe as PendingProbe
-    this.#probe = undefined
-    this.#timers.stop('probe-timeout')
-    if (p.acked) return
+    const target = this.#probeTarget
+    this.#probeTarget = -1
+    this.#stopTimer('probe-timeout')
+    if (this.#probeAcked) return
     this.#counters.probesFailed++
     // Lifeguard: missing nacks mean our own links are the likelier culprit.
-    this.#adjustHealth(p.expectedNacks > 0 ? Math.max(0, p.expectedNacks - p.nacks) : 1)
-    if (this.#table.has(p.target) && this.#table.isLive(p.target)) {
-      this.#onSuspect(this.#interner.id(p.target), this.#table.incarnation(p.target), this.#self.id, now, out, true)
+    const expected = this.#probeExpectedNacks
+    this.#adjustHealth(expected > 0 ? Math.max(0, expected - this.#probeNacks) : 1)
+    if (this.#table.has(target) && this.#table.isLive(target)) {
+      this.#onSuspect(this.#interner.id(target), this.#table.incarnation(target), this.#selfId, now, out, true)
     }
   }
 
@@ -759,11 +815,23 @@ export class Membership {
     return -1
   }
 
+  /** Arms (or moves) a timer: every change goes through here or #stopTimer, so timersVersion follows. */
+  #setTimer (kind: MembershipTimer, at: number, subject?: string): void {
+    this.#timersVersion = (this.#timersVersion + 1) | 0
+    this.#timers.set(kind, at, subject)
+  }
+
+  /** Disarms a timer (see #setTimer). */
+  #stopTimer (kind: MembershipTimer, subject?: string): void {
+    this.#timersVersion = (this.#timersVersion + 1) | 0
+    this.#timers.stop(kind, subject)
+  }
+
   /** Arms the 'suspicion' timer at the earliest suspicion deadline (stopped when there is none). */
   #armSuspicion (): void {
-    const at = this.#suspicionDeadlines.peek()
-    if (at === undefined) this.#timers.stop('suspicion')
-    else if (this.#timers.get('suspicion') !== at) this.#timers.set('suspicion', at)
+    const at = this.#suspicionDeadlines?.peek()
+    if (at === undefined) this.#stopTimer('suspicion')
+    else if (this.#timers.get('suspicion') !== at) this.#setTimer('suspicion', at)
   }
 
   #adjustHealth (delta: number): void {
@@ -777,7 +845,7 @@ export class Membership {
   }
 
   #enqueue (update: MemberUpdate, about: PeerId, now: number): void {
-    this.#broadcasts.enqueue(about, update, this.#updateBytes(update))
+    ;(this.#broadcasts ??= new RumourQueue()).enqueue(about, update, this.#updateBytes(update))
     this.#armGossip(now)
   }
 
@@ -799,22 +867,23 @@ export class Membership {
 
   /** Gossip rounds run while rumours are queued and someone can hear them. */
   #armGossip (now: number): void {
-    if (!this.#timers.has('gossip') && this.#phase !== 'stopped' && this.#othersLive > 0 && this.#broadcasts.size > 0) {
-      this.#timers.set('gossip', now + this.#config.gossipInterval)
+    if (!this.#timers.has('gossip') && this.#phase !== 'stopped' && this.#othersLive > 0 && this.#rumours > 0) {
+      this.#setTimer('gossip', now + this.#config.gossipInterval)
     }
   }
 
   /** Rumours for a message to `to`; a suspected `to` hears about its suspicion first (buddy system). */
   #piggyback (to: PeerId): MemberUpdate[] {
-    if (this.#broadcasts.size === 0 && this.#suspicions.size === 0) return NO_UPDATES as MemberUpdate[]
+    if (this.#rumours === 0 && (this.#suspicions === undefined || this.#suspicions.size === 0)) return NO_UPDATES as MemberUpdate[]
+    const broadcasts = this.#broadcasts ??= new RumourQueue()
     const n = this.#interner.lookup(to)
     const known = n >= 0 && this.#table.has(n)
     const suspected = known && this.#table.state(n) === 'suspect'
-    const queued = suspected ? this.#broadcasts.get(to) : undefined
-    const updates = this.#broadcasts.take(this.#config.maxPiggybackBytes, MAX_UPDATES_PER_MESSAGE, this.#retransmitLimit(), suspected ? to : undefined)
+    const queued = suspected ? broadcasts.get(to) : undefined
+    const updates = broadcasts.take(this.#config.maxPiggybackBytes, MAX_UPDATES_PER_MESSAGE, this.#retransmitLimit(), suspected ? to : undefined)
     if (suspected && queued?.type !== 'suspect') {
       // The rumour has run its course here, but the suspect itself must still hear of it.
-      updates.unshift({ type: 'suspect', id: to, incarnation: this.#table.incarnation(n), from: this.#self.id })
+      updates.unshift({ type: 'suspect', id: to, incarnation: this.#table.incarnation(n), from: this.#selfId })
       if (updates.length > MAX_UPDATES_PER_MESSAGE) updates.pop()
     }
     return updates
@@ -822,25 +891,28 @@ export class Membership {
 
   /** One gossip round to `fanout` random live members; rumour `first` (if queued) leads each message. */
   #gossipRound (now: number, out: MembershipOutput[], fanout: number, first?: PeerId): void {
-    if (this.#broadcasts.size === 0) return
+    const broadcasts = this.#broadcasts
+    if (broadcasts === undefined || broadcasts.size === 0) return
     this.#counters.gossipRounds++
     const targets = this.#sampleOthers(fanout, () => true)
     for (const n of targets) {
-      const updates = this.#broadcasts.take(this.#config.maxPiggybackBytes, MAX_UPDATES_PER_MESSAGE, this.#retransmitLimit(), first)
+      const updates = broadcasts.take(this.#config.maxPiggybackBytes, MAX_UPDATES_PER_MESSAGE, this.#retransmitLimit(), first)
       if (updates.length === 0) break
-      this.#send(out, this.#interner.id(n), { type: 'spread', updates })
+      this.#send(out, this.#interner.id(n), { type: 'spread', updates }, n)
     }
   }
 
-  #send (out: MembershipOutput[], to: PeerId, message: PeerMessage): void {
-    out.push({ type: 'send', to, message })
+  /** Sends `message` to `to` (member number `member`, if at hand). */
+  #send (out: MembershipOutput[], to: PeerId, message: PeerMessage, member?: number): void {
+    // Every send has the same keys (member undefined when not at hand): one object shape.
+    out.push({ type: 'send', to, message, member })
   }
 
   // ---- joining and anti-entropy --------------------------------------------------------------------
 
   #join (now: number, out: MembershipOutput[]): void {
     if (this.#phase !== 'running' || this.#othersLive > 0 || this.#seeds.length === 0) {
-      this.#timers.stop('join')
+      this.#stopTimer('join')
       this.#joinAttempts = 0
       return
     }
@@ -851,7 +923,7 @@ export class Membership {
     }
     const backoff = Math.min(this.#config.joinRetryMax, this.#config.joinRetryMin * 2 ** Math.min(this.#joinAttempts, 30))
     this.#joinAttempts++
-    this.#timers.set('join', now + backoff * (0.5 + 0.5 * randomFloat(this.#rng)))
+    this.#setTimer('join', now + backoff * (0.5 + 0.5 * randomFloat(this.#rng)))
   }
 
   /**
@@ -949,7 +1021,7 @@ export class Membership {
 
   /** alive@i: a new member, or a newer incarnation of a known one. */
   #onAlive (record: MemberRecord, now: number, out: MembershipOutput[], spread: boolean): void {
-    if (record.id === this.#self.id) {
+    if (record.id === this.#selfId) {
       // Someone holds a newer or different card of ours (a previous run): outbid it.
       if (this.#phase === 'running' && (record.incarnation > this.#self.incarnation ||
           (record.incarnation === this.#self.incarnation && !sameCard(record, this.#self)))) {
@@ -973,7 +1045,7 @@ export class Membership {
 
   /** suspect@i from `from`: start, confirm or refute a suspicion. */
   #onSuspect (id: PeerId, incarnation: number, from: PeerId, now: number, out: MembershipOutput[], spread: boolean): void {
-    if (id === this.#self.id) {
+    if (id === this.#selfId) {
       if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now)
       return
     }
@@ -982,7 +1054,7 @@ export class Membership {
     const state = this.#table.state(n)
     const known = this.#table.record(n)
     if (incarnation < known.incarnation || state === 'dead' || state === 'left') return
-    const existing = this.#suspicions.get(n)
+    const existing = this.#suspicions?.get(n)
     if (state === 'suspect' && existing !== undefined && incarnation <= existing.incarnation) {
       // A confirmation, if from someone new (our own failed probe counts when the suspicion came
       // from elsewhere): the timeout shrinks (Lifeguard) and the news spreads.
@@ -991,7 +1063,7 @@ export class Membership {
         const deadline = existing.start + suspicionTimeout(existing)
         if (deadline !== existing.deadline) {
           existing.deadline = deadline
-          this.#suspicionDeadlines.push(deadline, n)
+          ;(this.#suspicionDeadlines ??= new DeadlineHeap()).push(deadline, n)
           this.#armSuspicion()
         }
         if (spread) this.#enqueue({ type: 'suspect', id, incarnation, from }, id, now)
@@ -1013,8 +1085,8 @@ export class Membership {
       deadline: 0
     }
     s.deadline = now + suspicionTimeout(s)
-    this.#suspicions.set(n, s)
-    this.#suspicionDeadlines.push(s.deadline, n)
+    ;(this.#suspicions ??= new Map()).set(n, s)
+    ;(this.#suspicionDeadlines ??= new DeadlineHeap()).push(s.deadline, n)
     this.#armSuspicion()
     this.#counters.suspicions++
     if (spread) this.#enqueue({ type: 'suspect', id, incarnation, from }, id, now)
@@ -1029,7 +1101,7 @@ export class Membership {
     id: PeerId, incarnation: number, from: PeerId, kind: 'dead' | 'left', now: number, out: MembershipOutput[], spread: boolean,
     record?: MemberRecord
   ): void {
-    if (id === this.#self.id) {
+    if (id === this.#selfId) {
       if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now)
       return
     }
@@ -1052,7 +1124,7 @@ export class Membership {
     out.push({ type: 'member', change: kind === 'left' ? 'left' : 'failed', member: updated })
     if (this.#othersLive === 0 && this.#seeds.length > 0 && this.#phase === 'running') {
       this.#joinAttempts = 0
-      this.#timers.set('join', now + this.#config.joinRetryMin * randomFloat(this.#rng))
+      this.#setTimer('join', now + this.#config.joinRetryMin * randomFloat(this.#rng))
     }
   }
 
@@ -1065,6 +1137,7 @@ export class Membership {
 
   #setSelf (record: MemberRecord, now: number): void {
     this.#self = record
+    this.#incarnation = record.incarnation
     this.#setState(this.#selfN, record, 'alive', now)
     this.#enqueue({ type: 'alive', member: record }, record.id, now)
   }
@@ -1087,14 +1160,14 @@ export class Membership {
   #index (n: number, before: MemberState | undefined, now: number): void {
     const state = this.#table.state(n)
     // An ended suspicion's deadline stays in the heap, skipped when it comes up.
-    if (state !== 'suspect') this.#suspicions.delete(n)
+    if (state !== 'suspect') this.#suspicions?.delete(n)
     if (n === this.#selfN) return
     const live = state === 'alive' || state === 'suspect'
     const wasLive = before === 'alive' || before === 'suspect'
     if (live && !wasLive) {
       if (this.#lowest !== -2 && (this.#lowest === -1 || this.#interner.id(n) < this.#interner.id(this.#lowest))) this.#lowest = n
       if (this.#roundStarted) this.#order.add(n)
-      this.#timers.stop('join')
+      this.#stopTimer('join')
       this.#armGossip(now)
     } else if (!live && wasLive) {
       if (this.#lowest === n) this.#lowest = -2
@@ -1103,7 +1176,7 @@ export class Membership {
     else this.#dead?.delete(n)
     if ((state === 'dead' || state === 'left') && before !== 'dead' && before !== 'left') {
       this.#forgetQueue.push({ n, since: now })
-      if (!this.#timers.has('forget')) this.#timers.set('forget', now + this.#config.deadRetention)
+      if (!this.#timers.has('forget')) this.#setTimer('forget', now + this.#config.deadRetention)
     }
   }
 
@@ -1120,7 +1193,7 @@ export class Membership {
       const record = table.record(n)
       table.remove(n)
       this.#dead?.delete(n)
-      this.#broadcasts.drop(record.id)
+      this.#broadcasts?.drop(record.id)
       out.push({ type: 'member', change: 'forgotten', member: record })
     }
     if (this.#forgetHead > 1024 && this.#forgetHead * 2 > this.#forgetQueue.length) {
@@ -1128,7 +1201,7 @@ export class Membership {
       this.#forgetHead = 0
     }
     const next = this.#forgetQueue[this.#forgetHead]
-    if (next !== undefined) this.#timers.set('forget', Math.max(now, next.since + retention))
+    if (next !== undefined) this.#setTimer('forget', Math.max(now, next.since + retention))
   }
 
   /** A snapshot for post-mortem debugging (no secrets, plain data). */
@@ -1141,11 +1214,11 @@ export class Membership {
       localHealth: this.#health,
       members: states,
       digest: this.#table.digest.root(),
-      rumoursQueued: this.#broadcasts.size,
-      suspicions: this.#suspicions.size,
-      relays: this.#relays.size,
+      rumoursQueued: this.#rumours,
+      suspicions: this.#suspicions?.size ?? 0,
+      relays: this.#relays?.size ?? 0,
       nextDeadline: this.nextDeadline(),
-      counters: { ...this.#counters }
+      counters: { probes: this.#probes, ...this.#counters }
     }
   }
 }

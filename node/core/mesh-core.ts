@@ -26,16 +26,23 @@ export type MeshInput =
   /**
    * A point-to-point message from peer `from` (the authenticated peer id of the connection):
    * bytes are decoded and validated here; an already-built message (the simulator delivering
-   * objects another core produced) is trusted.
+   * objects another core produced) is trusted. `fromMember`, optional, is `from`'s number in the
+   * core's peer interner (MeshCoreInit.interner), for a binding that shares the interner (the
+   * simulator): the core then compares numbers where it would compare ids, which costs a cache
+   * miss per id when 10,000 nodes take turns.
    */
-  | { readonly type: 'message', readonly from: PeerId, readonly message: PeerMessage | Uint8Array }
+  | { readonly type: 'message', readonly from: PeerId, readonly message: PeerMessage | Uint8Array, readonly fromMember?: number }
   /** A gossipsub message on `topic`, published by `from`; the same rule for bytes and objects. */
   | { readonly type: 'gossip', readonly from: PeerId, readonly topic: string, readonly message: TopicMessage | Uint8Array }
 
 /** An output for the binding to carry out, in order. */
 export type MeshOutput =
-  /** Send `message` to peer `to` (addresses from `member` outputs, kept for failed members too). */
-  | { readonly type: 'send', readonly to: PeerId, readonly message: PeerMessage }
+  /**
+   * Send `message` to peer `to` (addresses from `member` outputs, kept for failed members too).
+   * `member`, when given, is `to`'s number in the core's peer interner (MeshCoreInit.interner):
+   * a binding that shares the interner may use it instead of looking `to` up.
+   */
+  | { readonly type: 'send', readonly to: PeerId, readonly message: PeerMessage, readonly member?: number }
   /** Send `message` to a seed known only by address; its reply arrives from its peer id. */
   | { readonly type: 'send-address', readonly address: string, readonly message: PeerMessage }
   /** Publish `message` on gossipsub topic `topic`. */
@@ -80,6 +87,17 @@ export interface MeshCoreInit {
   readonly snapshot?: MemberSnapshot
 }
 
+/** Where MeshCore's clock and cached deadlines sit in its region (see MeshCore's #clock). */
+const NOW = 0
+const MEMBERSHIP_DEADLINE = 1
+const REPLICA_DEADLINE = 2
+const CLOCK_NUMBERS = 3
+
+/** Message types counted in debugState().received, each at its index. */
+const RECEIVED_TYPES = Object.freeze([
+  'ping', 'ping-req', 'ack', 'nack', 'spread', 'sync-members', 'sync-root', 'sync-buckets', 'sync-definitions', 'def-update', 'def-access'
+] as const satisfies ReadonlyArray<PeerMessage['type'] | TopicMessage['type']>)
+
 /** What was dropped, and why (debugState). */
 interface DropCounters {
   malformed: number
@@ -109,33 +127,58 @@ interface DropCounters {
  * // on the timer: carryOut(core.tick(Date.now())); rearm at core.nextDeadline()
  */
 export class MeshCore {
+  // The fields read on every input come first: V8 lays an object's fields out in declaration
+  // order, so these share its first cache lines (at 10,000 simulated nodes, rarely in cache).
+  /**
+   * The clock (the latest `now`) and the cached deadlines of both machines (Infinity: none), at
+   * #clockBase + NOW, MEMBERSHIP_DEADLINE, REPLICA_DEADLINE: numbers read on every input. A
+   * double field would be a box of its own (V8); with the interner's arena (the simulator's)
+   * they are a region of a shared array, carved just before membership's timers, next to them.
+   */
+  readonly #clock: Float64Array
+  readonly #clockBase: number
   readonly #membership: Membership
-  readonly #definitions: Definitions
+  /** Membership's timersVersion when its deadline was cached (-1: never; a small integer, so the field holds it unboxed). */
+  #membershipTimers = -1
+  /** Our peer id (the caller's string: comparing it with a peer's costs no look into a record). */
+  readonly #selfId: PeerId
   /**
    * Whether the replica may have changed (deadline, durable state) since it was last looked at.
    * Most inputs are membership's alone (a probe, an ack): the replica is then left untouched,
    * which at 10,000 simulated nodes spares the memory traffic of looking into it every time.
    */
   #replicaDirty = true
-  #replicaDeadline: number | undefined
   /** The replica changed since #finish last compared its state version. */
   #checkPersist = true
-  #now: number
-  #persistedVersion = -1
   #persistedIncarnation = -1
+  /**
+   * Messages accepted, by type: pings and acks, nearly all of them, in fields of their own (a
+   * separate array or Map would be one more cache miss per message); the others in #received,
+   * at the type's index in RECEIVED_TYPES.
+   */
+  #receivedPings = 0
+  #receivedAcks = 0
+  readonly #definitions: Definitions
+  #persistedVersion = -1
+  readonly #received: number[] = RECEIVED_TYPES.map(() => 0)
   readonly #dropped: DropCounters = { malformed: 0, unknownTopic: 0, fromSelf: 0, internalErrors: 0 }
-  /** Messages accepted, by type (a Map: a dictionary object's keyed increments cost more, per message). */
-  readonly #received = new Map<string, number>()
   #lastError: string | undefined
 
   constructor (init: MeshCoreInit) {
-    this.#now = init.now
+    this.#selfId = init.self.id
+    const region = (init.snapshot?.interner ?? init.interner)?.arena?.float64Region(CLOCK_NUMBERS)
+    this.#clock = region?.array ?? new Float64Array(CLOCK_NUMBERS)
+    this.#clockBase = region?.offset ?? 0
+    this.#clock[this.#clockBase + NOW] = init.now
+    this.#clock[this.#clockBase + MEMBERSHIP_DEADLINE] = Infinity
+    this.#clock[this.#clockBase + REPLICA_DEADLINE] = Infinity
     const restore = init.restore !== undefined && init.restore.self === init.self.id ? init.restore : undefined
     // A restarted node announces itself above its last incarnation, so its "alive" beats the
     // "dead" others may hold of its previous run (refutation covers a lost state file).
     const incarnation = restore === undefined ? 0 : restore.incarnation + 1
     this.#membership = new Membership({
-      self: memberRecord(init.self, incarnation),
+      // Validated as peers would; the id stays the caller's string (the same object as ours).
+      self: { ...memberRecord(init.self, incarnation), id: init.self.id },
       seeds: init.seeds ?? [],
       rng: init.rng,
       config: init.membership,
@@ -172,7 +215,7 @@ export class MeshCore {
     if (this.#membership.stopped) return []
     try {
       switch (input.type) {
-        case 'message': return this.#finish(this.#onMessage(input.from, input.message, t))
+        case 'message': return this.#finish(this.#onMessage(input.from, input.message, t, input.fromMember))
         case 'gossip': return this.#finish(this.#onGossip(input.from, input.topic, input.message, t))
         default: {
           const never: never = input
@@ -192,20 +235,24 @@ export class MeshCore {
     const t = this.#clamp(now)
     if (this.#membership.stopped) return []
     const membership = this.#route(this.#membership.tick(t), t)
-    const due = this.#replicaNextDeadline()
-    if (due === undefined || due > t) return this.#finish(membership)
+    if (this.#replicaNextDeadline() > t) return this.#finish(membership)
     const definitions = this.#replica.tick(t)
     return this.#finish(definitions.length === 0 ? membership : [...membership, ...definitions])
   }
 
   /** When tick() must next be called, or undefined when nothing is armed. */
   nextDeadline (): number | undefined {
-    if (this.#membership.stopped) return undefined
-    const a = this.#membership.nextDeadline()
-    const b = this.#replicaNextDeadline()
-    if (a === undefined) return b
-    if (b === undefined) return a
-    return Math.min(a, b)
+    const membership = this.#membership
+    if (membership.stopped) return undefined
+    const clock = this.#clock
+    const cached = this.#clockBase + MEMBERSHIP_DEADLINE
+    const version = membership.timersVersion
+    if (version !== this.#membershipTimers) {
+      clock[cached] = membership.nextDeadline() ?? Infinity
+      this.#membershipTimers = version
+    }
+    const at = Math.min(clock[cached] as number, this.#replicaNextDeadline())
+    return at === Infinity ? undefined : at
   }
 
   // ---- commands -----------------------------------------------------------------------------------
@@ -288,16 +335,16 @@ export class MeshCore {
 
   /** The durable state as it would be persisted now. */
   persistedState (): PersistedState {
-    return { format: PERSISTED_FORMAT, self: this.#membership.self.id, incarnation: this.#membership.incarnation, replica: this.#definitions.replicaState() }
+    return { format: PERSISTED_FORMAT, self: this.#selfId, incarnation: this.#membership.incarnation, replica: this.#definitions.replicaState() }
   }
 
   /** A post-mortem snapshot of both machines and the drop counters. */
   debugState (): Record<string, unknown> {
     return {
-      now: this.#now,
+      now: this.#clock[this.#clockBase + NOW],
       membership: this.#membership.debugState(),
       definitions: this.#definitions.debugState(),
-      received: Object.fromEntries(this.#received),
+      received: this.#receivedCounts(),
       dropped: { ...this.#dropped },
       lastError: this.#lastError ?? null
     }
@@ -311,27 +358,30 @@ export class MeshCore {
     return this.#definitions
   }
 
-  #replicaNextDeadline (): number | undefined {
+  /** The replica's next deadline, Infinity when none. */
+  #replicaNextDeadline (): number {
     if (this.#replicaDirty) {
-      this.#replicaDeadline = this.#definitions.nextDeadline()
+      this.#clock[this.#clockBase + REPLICA_DEADLINE] = this.#definitions.nextDeadline() ?? Infinity
       this.#replicaDirty = false
       this.#checkPersist = true
     }
-    return this.#replicaDeadline
+    return this.#clock[this.#clockBase + REPLICA_DEADLINE] as number
   }
 
   #clamp (now: number): number {
-    if (now > this.#now) this.#now = now
-    return this.#now
+    const at = this.#clockBase + NOW
+    if (now > (this.#clock[at] as number)) this.#clock[at] = now
+    return this.#clock[at] as number
   }
 
-  #onMessage (from: PeerId, raw: PeerMessage | Uint8Array, now: number): Array<MembershipOutput | DefinitionsOutput> {
-    if (from === this.#membership.self.id) {
+  #onMessage (from: PeerId, raw: PeerMessage | Uint8Array, now: number, fromMember: number | undefined): Array<MembershipOutput | DefinitionsOutput> {
+    if (fromMember === undefined ? from === this.#selfId : fromMember === this.#membership.selfNumber) {
       this.#dropped.fromSelf++
       return []
     }
     const message = this.#accept(raw, decodePeerMessage)
     if (message === undefined) return []
+    this.#count(message.type)
     switch (message.type) {
       case 'ping':
       case 'ping-req':
@@ -339,11 +389,11 @@ export class MeshCore {
       case 'nack':
       case 'spread':
       case 'sync-members':
-        return this.#route(this.#membership.handle(from, message, now), now)
+        return this.#route(this.#membership.handle(from, message, now, fromMember), now)
       case 'sync-root':
       case 'sync-buckets':
         return message.set === 'members'
-          ? this.#route(this.#membership.handle(from, message, now), now)
+          ? this.#route(this.#membership.handle(from, message, now, fromMember), now)
           : this.#replica.handle(from, message, now)
       case 'sync-definitions':
         return this.#replica.handle(from, message, now)
@@ -361,12 +411,33 @@ export class MeshCore {
     }
     const message = this.#accept(raw, decodeTopicMessage)
     if (message === undefined) return []
+    this.#count(message.type)
     return this.#replica.gossip(from, message, now)
   }
 
+  /** Counts an accepted message of type `type`. */
+  #count (type: PeerMessage['type'] | TopicMessage['type']): void {
+    if (type === 'ping') this.#receivedPings++
+    else if (type === 'ack') this.#receivedAcks++
+    else {
+      const i = RECEIVED_TYPES.indexOf(type)
+      this.#received[i] = (this.#received[i] as number) + 1
+    }
+  }
+
+  /** Messages accepted so far, by type (types never received left out). */
+  #receivedCounts (): Record<string, number> {
+    const out: Record<string, number> = {}
+    RECEIVED_TYPES.forEach((type, i) => {
+      const n = type === 'ping' ? this.#receivedPings : type === 'ack' ? this.#receivedAcks : this.#received[i] as number
+      if (n > 0) out[type] = n
+    })
+    return out
+  }
+
   /**
-   * Decodes bytes from a peer (objects come from the simulator and are trusted) and counts the
-   * message by type; undefined for a malformed one, which is dropped and counted, never thrown.
+   * Decodes bytes from a peer (objects come from the simulator and are trusted); undefined for a
+   * malformed one, which is dropped and counted, never thrown.
    */
   #accept<M extends { readonly type: string }> (raw: M | Uint8Array, decode: (bytes: Uint8Array) => M): M | undefined {
     let message: M
@@ -382,14 +453,15 @@ export class MeshCore {
     } else {
       message = raw
     }
-    this.#received.set(message.type, (this.#received.get(message.type) ?? 0) + 1)
     return message
   }
 
   /** Passes membership outputs through, and tells the replica about members that joined. */
   #route (outputs: MembershipOutput[], now: number): Array<MembershipOutput | DefinitionsOutput> {
     // Most outputs (probes, acks) announce no member: pass the array through untouched.
-    if (!outputs.some((o) => o.type === 'member' && o.change === 'joined')) return outputs
+    let joined = false
+    for (const o of outputs) if (o.type === 'member' && o.change === 'joined') { joined = true; break }
+    if (!joined) return outputs
     const out: Array<MembershipOutput | DefinitionsOutput> = []
     for (const o of outputs) {
       out.push(o)

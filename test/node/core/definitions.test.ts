@@ -324,3 +324,18 @@ test('idle-max: queries on any node keep it alive, and the reaper takes over whe
   t.log(`owner crashed; reaped by the fallback reaper ${took} ms after the last query`)
   t.true(took >= 60_000)
 })
+
+test('the reaper\'s timer runs only while a live definition has an idle-max', (t) => {
+  const view: PeerView = { randomLivePeer: () => undefined, isLive: () => true, lowestLiveId: () => 'self' }
+  // Syncs far away, so the next deadline is the reaper's when it is armed, else the collector's.
+  const d = new Definitions({ self: 'self', rng: createRng('reap'), view, now: 0, config: { syncInterval: 1e12 } })
+  d.start(0)
+  const collector = d.nextDeadline()
+  d.create(defJson('never', 0), 1000)
+  t.is(d.nextDeadline(), collector, 'idle-max 0 is never reaped: no reaper')
+  const { id } = d.create(defJson('idle', 60), 2000)
+  t.is(d.nextDeadline(), 2000 + 10_000, 'the reaper looks every reapInterval')
+  d.delete(id, 3000)
+  d.tick(12_000)
+  t.is(d.nextDeadline(), collector, 'nothing left to reap: the reaper stops')
+})

@@ -60,3 +60,15 @@ test('hash53 is a safe integer and buckets are in range', (t) => {
     t.true(b >= 0 && b < DIGEST_BUCKETS)
   }
 })
+
+test('a digest of many entries (kept as arrays over every bucket) equals one of few (kept as a short list) once they hold the same entries', (t) => {
+  // 600 entries fill most buckets (the list is given up past 32), then 590 are removed again.
+  const entries = Array.from({ length: 600 }, (_, i) => [`key-${i}`, `key-${i}\u0000v${i % 7}`] as const)
+  const big = digestOf(entries)
+  for (const [k, f] of entries.slice(10)) big.remove(k, f)
+  const small = digestOf(entries.slice(0, 10))
+  t.deepEqual(big.root(), small.root())
+  t.deepEqual(big.buckets(), small.buckets())
+  t.deepEqual(big.differingBuckets(small.buckets()), [])
+  t.deepEqual(small.differingBuckets(digestOf(entries.slice(0, 11)).buckets()), [bucketOf('key-10')])
+})

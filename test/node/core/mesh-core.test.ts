@@ -6,8 +6,10 @@ import test from 'ava'
 import fc from 'fast-check'
 import { DecodeError } from '../../../metad/index.js'
 import { createCluster, type Cluster } from '../../../node/core/cluster.js'
-import { createMeshCore, type MeshCore, type MeshOutput } from '../../../node/core/mesh-core.js'
-import { encodePeerMessage, encodeTopicMessage } from '../../../node/core/messages.js'
+import { MemberSnapshot } from '../../../node/core/member-table.js'
+import { createMeshCore, type MeshCore, type MeshOutput, type SelfCard } from '../../../node/core/mesh-core.js'
+import { encodePeerMessage, encodeTopicMessage, memberRecord, type PeerMessage } from '../../../node/core/messages.js'
+import { createPeerInterner } from '../../../node/core/peer-interner.js'
 import { decodePersistedState, type PersistedState } from '../../../node/core/persisted-state.js'
 import { createRng } from '../../../node/core/rng.js'
 
@@ -165,4 +167,25 @@ test('a mesh of one keeps a deadline and stays quiet on the network', (t) => {
   for (let now = 1_000_000; now < 1_600_000; now = Math.max(now + 1, core.nextDeadline() ?? now + 1000)) outputs.push(...core.tick(now))
   t.deepEqual(outputs.filter((o) => o.type === 'send' || o.type === 'send-address' || o.type === 'publish'), [])
   t.not(core.nextDeadline(), undefined)
+})
+
+test('with a shared interner, member numbers stand in for peer ids: our own number is dropped as self-sent, and probes name their target\'s number', (t) => {
+  const interner = createPeerInterner()
+  const card = (id: string): SelfCard => ({ id, name: id, addresses: [`/ip4/10.0.0.1/tcp/1/p2p/${id}`], meta: {} })
+  const snapshot = new MemberSnapshot(interner, [memberRecord(card('peer-a'), 0), memberRecord(card('peer-b'), 0)])
+  const a = createMeshCore({ self: card('peer-a'), rng: createRng('a'), now: 1_000_000, interner, snapshot })
+  a.start(1_000_000)
+  const self = interner.lookup('peer-a')
+  const other = interner.lookup('peer-b')
+  const ping: PeerMessage = { type: 'ping', seq: 7, updates: [] }
+  // A binding that says the message came from our own number: dropped, whatever the id says.
+  t.deepEqual(a.handle({ type: 'message', from: 'peer-b', message: ping, fromMember: self }, 1_000_001), [])
+  t.is((a.debugState() as { dropped: Record<string, number> }).dropped.fromSelf, 1)
+  // From the other member's number: answered as usual.
+  const answer = a.handle({ type: 'message', from: 'peer-b', message: ping, fromMember: other }, 1_000_002)
+  t.deepEqual(answer.map((o) => o.type === 'send' ? [o.to, o.message.type] : [o.type]), [['peer-b', 'ack']])
+  // The probe of the one other member carries its number.
+  const deadline = a.nextDeadline() as number
+  const probe = a.tick(deadline).find((o) => o.type === 'send' && o.message.type === 'ping')
+  t.true(probe?.type === 'send' && probe.to === 'peer-b' && probe.member === other)
 })
