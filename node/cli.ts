@@ -27,8 +27,9 @@ async function main (argv: string[]): Promise<number> {
   if (command === 'sim') {
     // The simulator is a plug-in of the command, loaded by URL at run time: sim/ depends on
     // node/'s protocol core, and node/ has no dependency on sim/.
-    const sim = await import(new URL('../sim/cli.js', import.meta.url).href) as { runSimCli: (argv: readonly string[]) => number }
-    return sim.runSimCli(rest)
+    // A plain run is synchronous; --calibrate (real libp2p nodes) returns a promise.
+    const sim = await import(new URL('../sim/cli.js', import.meta.url).href) as { runSimCli: (argv: readonly string[]) => number | Promise<number> }
+    return await sim.runSimCli(rest)
   }
   if (command === undefined || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(USAGE)

@@ -1,11 +1,12 @@
 /**
  * `heatmesh sim`: the simulator's command line. Thin: parse the arguments, run, print the
  * summary (and write the report when asked); errors in the arguments name the flag at fault.
- * node/cli.ts dispatches `heatmesh sim ...` here.
+ * node/cli.ts dispatches `heatmesh sim ...` here. With --calibrate the run is asynchronous (real
+ * libp2p nodes, sim/calibrate.ts, loaded only then: a plain simulation does not load libp2p).
  */
 import { readFileSync } from 'node:fs'
 import { HeatmeshError } from '../metad/index.js'
-import { parseSimArgs, SIM_HELP } from './options.js'
+import { parseSimArgs, SIM_HELP, type SimOptions } from './options.js'
 import { createProgress, type ProgressSink } from './progress.js'
 import { createMergeLayer } from './merge-layer.js'
 import { writeReport } from './report.js'
@@ -18,8 +19,11 @@ export interface SimCliIo {
   readonly readFile: (path: string) => string
 }
 
-/** Runs `heatmesh sim` with `argv` (the words after `sim`); returns the exit code. */
-export function runSimCli (argv: readonly string[], io: SimCliIo = { stdout: process.stdout, stderr: process.stderr, readFile: (p) => readFileSync(p, 'utf8') }): number {
+/**
+ * Runs `heatmesh sim` with `argv` (the words after `sim`); returns the exit code, or a promise
+ * of it with --calibrate.
+ */
+export function runSimCli (argv: readonly string[], io: SimCliIo = { stdout: process.stdout, stderr: process.stderr, readFile: (p) => readFileSync(p, 'utf8') }): number | Promise<number> {
   let options
   try {
     options = parseSimArgs(argv, io.readFile)
@@ -32,6 +36,7 @@ export function runSimCli (argv: readonly string[], io: SimCliIo = { stdout: pro
     io.stdout.write(SIM_HELP)
     return 0
   }
+  if (options.calibrate === true) return runCalibrateCli(options, io)
   const progress = options.progress ? createProgress(io.stderr, options.duration, `sim ${options.nodes} nodes`) : undefined
   const result = runSimulation(options, { onSecond: (s) => progress?.update(s), aggregation: createMergeLayer({ nodes: options.nodes }) })
   progress?.done()
@@ -47,6 +52,25 @@ export function runSimCli (argv: readonly string[], io: SimCliIo = { stdout: pro
   if (options.report !== undefined) {
     const files = writeReport(options.report, result)
     io.stdout.write(`heatmesh sim: report in ${options.report} (${files.length} files)\n`)
+  }
+  return 0
+}
+
+/** `heatmesh sim --calibrate ...`: runs the calibration, prints the comparison, writes the report when asked. */
+async function runCalibrateCli (options: SimOptions, io: SimCliIo): Promise<number> {
+  const { runCalibration, formatCalibration, writeCalibrationReport } = await import('./calibrate.js')
+  let report
+  try {
+    report = await runCalibration(options, { progress: options.progress ? (text) => { io.stderr.write(`calibrate: ${text}\n`) } : undefined })
+  } catch (err) {
+    if (!(err instanceof HeatmeshError)) throw err
+    io.stderr.write(`heatmesh sim --calibrate: ${err.message}\n`)
+    return 1
+  }
+  io.stdout.write(formatCalibration(report))
+  if (options.report !== undefined) {
+    const files = writeCalibrationReport(options.report, report)
+    io.stdout.write(`heatmesh sim --calibrate: report in ${options.report} (${files.length} files)\n`)
   }
   return 0
 }

@@ -39,6 +39,12 @@ export interface SimOptions {
   readonly scenario: Scenario
   /** Progress on stderr: a bar on a terminal, a line per 10 % otherwise; or none. @default true */
   readonly progress: boolean
+  /**
+   * Calibration mode (`--calibrate`, sim/calibrate.ts): the run on real libp2p nodes in this
+   * process, then on the model, compared. `latency` is then the memory transport's fixed delay.
+   * @default absent (a simulation)
+   */
+  readonly calibrate?: true
 }
 
 /** The defaults. */
@@ -59,6 +65,28 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = Object.freeze({
 
 /** Most simulated nodes (memory: ~30 bytes per node pair). */
 export const MAX_SIM_NODES = 50_000
+
+/** Real nodes of a calibration run when --nodes is not given. */
+export const DEFAULT_CALIBRATE_NODES = 50
+/**
+ * Most real nodes of a calibration run: every pair is connected (a daemon mesh's steady state),
+ * so the connections, and the CPU and memory they cost, grow with the square. On a 2-core
+ * machine one process keeps its mesh in service up to ~75 nodes (docs/SIMULATOR.md,
+ * "Calibration"); beyond, the run says how far it got.
+ */
+export const MAX_CALIBRATE_NODES = 200
+/** Longest calibration run, s: its measurement runs in real time. */
+export const MAX_CALIBRATE_DURATION = 600
+/**
+ * Largest memory-transport delay, ms: the transport delays a connection's chunks one after
+ * another, so a connection carries at most 1000 / MS chunks a second each way.
+ */
+export const MAX_CALIBRATE_LATENCY_MS = 100
+/** The memory transport's delay in a calibration run when --latency-ms is not given. */
+export const DEFAULT_CALIBRATE_LATENCY: LatencyModel = Object.freeze({ kind: 'fixed', ms: 2 })
+
+/** Flags that have no meaning in a calibration run (its model takes them from the real side, or it has no faults). */
+const NOT_CALIBRATION = new Set(['--jitter-ms', '--loss', '--bandwidth', '--connections', '--fan-in', '--replicas', '--crash', '--partition', '--loss-burst', '--slow', '--skew-ms'])
 
 /** `heatmesh sim --help`. */
 export const SIM_HELP = `usage: heatmesh sim [options]
@@ -85,9 +113,18 @@ merge tree (for the aggregation layer):
   --fan-in K                fan-in (default 16)
   --replicas R              replicas per instrumentation (default 2)
   --instrumentations N      instrumentations created during the run (default 5)
+calibration (docs/SIMULATOR.md, "Calibration"):
+  --calibrate               run the scenario on real libp2p nodes in this process (memory
+                            transport, every pair connected), then on the model, and print both
+                            with the model's error; takes --nodes (default ${DEFAULT_CALIBRATE_NODES}, at most
+                            ${MAX_CALIBRATE_NODES}), --duration (real seconds, at most ${MAX_CALIBRATE_DURATION}), --seed,
+                            --instrumentations, --report, --no-progress, and --latency-ms fixed:MS
+                            (the memory transport's delay per chunk, default 2); no faults
 faults (flags add to the scenario file's):
   --scenario FILE           a JSON scenario (docs/SIMULATOR.md)
-  --crash F@T[,restart@T2]  a fraction F of the nodes crash at T s (restart at T2 s)
+  --crash F@T[,restart@T2][,silent]
+                            a fraction F of the nodes crash at T s (restart at T2 s);
+                            silent: their hosts go down too (connections do not reset)
   --partition F@T..T2       a fraction F is cut off from T to T2 s
   --slow F[:MS]             a fraction F handles every message MS ms late (default 100)
   --skew-ms MS              each node's clock is off by up to +-MS ms
@@ -106,12 +143,15 @@ export function parseSimArgs (argv: readonly string[], readFile: (path: string) 
   const bursts: Scenario['lossBursts'][number][] = []
   let slow: Scenario['slow']
   let skewMs: number | undefined
+  const given = new Set<string>()
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k] as string
     if (arg === '--help' || arg === '-h') return 'help'
     if (arg === '--no-progress') { o.progress = false; continue }
+    if (arg === '--calibrate') { o.calibrate = true; continue }
     const eq = arg.indexOf('=')
     const flag = eq > 0 ? arg.slice(0, eq) : arg
+    given.add(flag)
     const value = (): string => {
       if (eq > 0) return arg.slice(eq + 1)
       const v = argv[++k]
@@ -159,7 +199,26 @@ export function parseSimArgs (argv: readonly string[], readFile: (path: string) 
     ...(slow === undefined ? {} : { slow })
   }
   o.scenario = checkScenario(merged, o.duration)
+  if (o.calibrate === true) checkCalibration(o, given)
   return o
+}
+
+/** Applies the calibration mode's defaults and bounds to `o` (parsed with `given` flags). */
+function checkCalibration (o: { -readonly [K in keyof SimOptions]: SimOptions[K] }, given: ReadonlySet<string>): void {
+  for (const flag of given) {
+    if (NOT_CALIBRATION.has(flag)) throw new InvalidFieldError(flag, flag, 'has no meaning with --calibrate (see heatmesh sim --help)')
+  }
+  const s = o.scenario
+  if (s.crashes.length + s.partitions.length + s.lossBursts.length > 0 || s.slow !== undefined || s.skewMs !== 0) {
+    throw new InvalidFieldError('--scenario', 'faults', 'a calibration run has no faults: its scenario may list instrumentations only')
+  }
+  if (!given.has('--nodes')) o.nodes = DEFAULT_CALIBRATE_NODES
+  if (o.nodes > MAX_CALIBRATE_NODES) throw new InvalidFieldError('--nodes', o.nodes, `a calibration run has at most ${MAX_CALIBRATE_NODES} real nodes`)
+  if (o.duration > MAX_CALIBRATE_DURATION) throw new InvalidFieldError('--duration', o.duration, `a calibration run lasts at most ${MAX_CALIBRATE_DURATION} s (it runs in real time)`)
+  if (!given.has('--latency-ms')) o.latency = DEFAULT_CALIBRATE_LATENCY
+  if (o.latency.kind !== 'fixed' || o.latency.ms > MAX_CALIBRATE_LATENCY_MS) {
+    throw new InvalidFieldError('--latency-ms', formatLatency(o.latency), `with --calibrate, the memory transport's delay per chunk: fixed:MS, MS at most ${MAX_CALIBRATE_LATENCY_MS}`)
+  }
 }
 
 /** When the run's instrumentations are created (s): the scenario's list, or a default schedule. */

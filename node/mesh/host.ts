@@ -4,13 +4,14 @@
  * (who to ask, what a message means, when a peer is dead): the protocol core does, and a later
  * binding feeds this host's events and messages into it.
  *
- * The stack (STACK.md): TCP; the private-network protector with the network key, so a peer
- * without the key fails at the first bytes of a connection; noise; yamux; identify; ping (the
- * connection monitor's probe); gossipsub (gossip.ts, with a per-author rate limit); one-way
- * messages on long-lived streams (message-channels.ts); request/response streams (streams.ts);
- * the redialer for bootstrap peers (redial.ts). Connection limits are raised for loopback.
+ * The stack (STACK.md): TCP (or the transport given: memory for many nodes in one process); the
+ * private-network protector with the network key, so a peer without the key fails at the first
+ * bytes of a connection; noise; yamux; identify; ping (the connection monitor's probe);
+ * gossipsub (gossip.ts, with a per-author rate limit); one-way messages on long-lived streams
+ * (message-channels.ts); request/response streams (streams.ts); the redialer for bootstrap
+ * peers (redial.ts). Connection limits are raised for loopback.
  */
-import { createLibp2p, type Libp2p } from 'libp2p'
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -34,6 +35,12 @@ import type { RatePolicy } from './rate-limit.js'
 import { parseBootstrapAddress, Redialer, type BackoffPolicy, type RedialTargetState } from './redial.js'
 import { RequestResponse, type RequestHandler, type RequestOptions, type StreamCounters } from './streams.js'
 
+/**
+ * A libp2p transport factory, as createLibp2p takes it: `tcp()` for a daemon; `memory()` from
+ * @libp2p/memory for many nodes in one process (the simulator's calibration mode).
+ */
+export type MeshTransport = NonNullable<Libp2pOptions['transports']>[number]
+
 /** How to build a mesh host. */
 export interface MeshHostInit {
   /** This node's identity (loadOrCreateIdentity). */
@@ -42,6 +49,12 @@ export interface MeshHostInit {
   readonly networkKey: NetworkKey
   /** Uniform random numbers in [0, 1), for redial jitter (the daemon passes Math.random). */
   readonly random: () => number
+  /**
+   * The transport. `listen` must then name addresses it can listen on (`/memory/<name>` for the
+   * memory transport). The private-network key, noise and yamux apply over any of them.
+   * @default tcp()
+   */
+  readonly transport?: MeshTransport
   /** Multiaddrs to listen on. @default DEFAULT_LISTEN (loopback, a free port) */
   readonly listen?: readonly string[]
   /** Bootstrap peers, each ending in /p2p/<peer id>; kept connected by the redialer. @default [] */
@@ -167,7 +180,7 @@ export async function createMeshHost (init: MeshHostInit): Promise<MeshHost> {
   const node: Node = await createLibp2p({
     privateKey: init.identity.privateKey,
     addresses: { listen },
-    transports: [tcp()],
+    transports: [init.transport ?? tcp()],
     connectionProtector: preSharedKey({ psk: pnetKeyBytes(init.networkKey) }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

@@ -72,3 +72,36 @@ test('a scenario file with an unknown key or a bad value is refused naming the k
   t.throws(() => parseScenario({ partition: [{ fraction: 0.5, from: 3 }] }), { instanceOf: InvalidFieldError, message: /partition\[0\]\.to/ })
   t.throws(() => parseScenario([]), { instanceOf: InvalidFieldError, message: /scenario/ })
 })
+
+test('--calibrate runs 50 real nodes over a 2 ms memory transport unless told otherwise', (t) => {
+  const o = parse(['--calibrate'])
+  t.like(o, { calibrate: true, nodes: 50, duration: 60, instrumentations: 5, progress: true })
+  t.deepEqual(o.latency, { kind: 'fixed', ms: 2 })
+  t.is(parse([]).calibrate, undefined)
+})
+
+test('--calibrate takes the run flags, a fixed memory-transport latency and a scenario of instrumentation times', (t) => {
+  const o = parse(['--calibrate', '--nodes', '150', '--duration=90', '--seed', 's', '--instrumentations', '3', '--latency-ms', 'fixed:1', '--no-progress', '--report', 'out'])
+  t.like(o, { calibrate: true, nodes: 150, duration: 90, seed: 's', instrumentations: 3, progress: false, report: 'out' })
+  t.deepEqual(o.latency, { kind: 'fixed', ms: 1 })
+  t.deepEqual(instrumentationTimes(parse(['--calibrate', '--scenario', 's.json'], { 's.json': '{"instrumentations":[4,2]}' })), [2, 4])
+})
+
+const calibrationRefusals: Array<[string, string[], RegExp]> = [
+  ['more real nodes than it can run', ['--calibrate', '--nodes', '201'], /--nodes.*at most 200/],
+  ['a run longer than ten real minutes', ['--calibrate', '--duration', '601'], /--duration.*at most 600/],
+  ['a latency the memory transport cannot give', ['--calibrate', '--latency-ms', '1,5'], /--latency-ms.*fixed:MS/],
+  ['a memory-transport latency above 100 ms', ['--calibrate', '--latency-ms', 'fixed:150'], /--latency-ms/],
+  ['a fault flag', ['--calibrate', '--crash', '0.1@10'], /--crash.*no meaning with --calibrate/],
+  ['a model setting it derives from the real side', ['--calibrate', '--connections', '8'], /--connections.*no meaning with --calibrate/],
+  ['loss', ['--loss', '0.1', '--calibrate'], /--loss.*no meaning with --calibrate/]
+]
+for (const [what, argv, message] of calibrationRefusals) {
+  test(`--calibrate refuses ${what}, naming the flag`, (t) => {
+    t.throws(() => parse(argv), { instanceOf: InvalidFieldError, message })
+  })
+}
+
+test('--calibrate refuses a scenario file with faults', (t) => {
+  t.throws(() => parse(['--calibrate', '--scenario', 's.json'], { 's.json': '{"crash":[{"fraction":0.1,"at":5}]}' }), { instanceOf: InvalidFieldError, message: /--scenario.*no faults/ })
+})
