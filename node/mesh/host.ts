@@ -26,6 +26,7 @@ import {
   CONNECTION_LIMITS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_GOSSIP_RATE, DEFAULT_LISTEN, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_GOSSIP_BYTES,
   DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_REDIAL_BACKOFF, DEFAULT_REQUEST_TIMEOUT_MS
 } from './constants.js'
+import { abortScope } from './abort-scope.js'
 import { describeError, MeshDialError } from './errors.js'
 import { envelopeCounterRegister, gossipOptions, GossipTopics, type EnvelopeCounters, type GossipHandler, type GossipValidator, type TopicCounters } from './gossip.js'
 import type { NodeIdentity } from './identity.js'
@@ -254,12 +255,14 @@ export async function createMeshHost (init: MeshHostInit): Promise<MeshHost> {
       } catch (err) {
         throw new MeshDialError(address, `not a multiaddr (${describeError(err)})`, { cause: err })
       }
+      const scope = abortScope([shutdown.signal, options.signal], dialTimeoutMs)
       try {
-        const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(dialTimeoutMs), ...(options.signal === undefined ? [] : [options.signal])])
-        const connection = await node.dial(ma, { signal })
+        const connection = await node.dial(ma, { signal: scope.signal })
         return connection.remotePeer.toString()
       } catch (err) {
         throw new MeshDialError(address, describeError(err), { cause: err })
+      } finally {
+        scope.dispose()
       }
     },
     publish: async (topic, data) => await topics.publish(topic, data),

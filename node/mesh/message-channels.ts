@@ -24,6 +24,7 @@
 import { decode as lpDecode, encode as lpEncode } from 'it-length-prefixed'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { abortScope } from './abort-scope.js'
 import { describeError, MeshRequestError } from './errors.js'
 import { classifyStreamFailure, isOversize } from './streams.js'
 
@@ -123,8 +124,8 @@ export class MessageChannels {
     if (message.byteLength > this.#limits.maxFrameBytes) {
       throw new MeshRequestError(peer, protocol, 'too-large', `message of ${message.byteLength} bytes exceeds the frame limit of ${this.#limits.maxFrameBytes}`, { local: true })
     }
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#limits.requestTimeoutMs)
-    const signal = AbortSignal.any([this.#shutdown, timeout, ...(options.signal === undefined ? [] : [options.signal])])
+    const scope = abortScope([this.#shutdown, options.signal], options.timeoutMs ?? this.#limits.requestTimeoutMs)
+    const signal = scope.signal
     const key = `${peer}\n${protocol}`
     const previous = this.#tails.get(key)
     const mine = (async () => {
@@ -139,6 +140,7 @@ export class MessageChannels {
       const failure = this.#shutdown.aborted ? 'stopped' : options.signal?.aborted === true ? 'aborted' : 'timeout'
       throw new MeshRequestError(peer, protocol, failure, describeError(err), { cause: err })
     } finally {
+      scope.dispose()
       if (this.#tails.get(key) === mine) this.#tails.delete(key)
     }
   }

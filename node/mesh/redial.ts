@@ -20,6 +20,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidFieldError } from '../../metad/index.js'
+import { abortScope } from './abort-scope.js'
 
 /** The backoff schedule. */
 export interface BackoffPolicy {
@@ -202,12 +203,14 @@ export class Redialer {
     if (this.#stop.signal.aborted || this.#components.isConnected(t.target.peer)) return
     t.dialing = true
     let ok = false
+    const scope = abortScope([this.#stop.signal], this.#init.dialTimeoutMs)
     try {
-      await this.#components.dial(t.target.address, AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#init.dialTimeoutMs)]))
+      await this.#components.dial(t.target.address, scope.signal)
       ok = true
     } catch {
       // A failed dial is the normal case while the peer is down: counted, retried, not reported.
     } finally {
+      scope.dispose()
       t.dialing = false
     }
     if (this.#stop.signal.aborted) return

@@ -17,6 +17,7 @@
 import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { abortScope } from './abort-scope.js'
 import { describeError, MeshRequestError, type RequestFailure } from './errors.js'
 
 /**
@@ -94,9 +95,8 @@ export class RequestResponse {
       throw new MeshRequestError(peer, protocol, 'too-large', `request of ${request.byteLength} bytes exceeds the frame limit of ${this.#limits.maxFrameBytes}`, { local: true })
     }
     const target = peerIdFromString(peer)
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#limits.requestTimeoutMs)
-    const signals = [this.#shutdown, timeout, ...(options.signal === undefined ? [] : [options.signal])]
-    const signal = AbortSignal.any(signals)
+    const scope = abortScope([this.#shutdown, options.signal], options.timeoutMs ?? this.#limits.requestTimeoutMs)
+    const signal = scope.signal
     let stage: 'dial' | 'exchange' = 'dial'
     let stream: Stream | undefined
     try {
@@ -114,8 +114,10 @@ export class RequestResponse {
         ? 'stopped'
         : options.signal?.aborted === true
           ? 'aborted'
-          : timeout.aborted ? 'timeout' : classifyStreamFailure(stage, err)
+          : scope.timedOut ? 'timeout' : classifyStreamFailure(stage, err)
       throw new MeshRequestError(peer, protocol, failure, describeError(err), { cause: err })
+    } finally {
+      scope.dispose()
     }
   }
 
@@ -125,7 +127,8 @@ export class RequestResponse {
   }
 
   async #serve (protocol: string, stream: Stream, from: string, handler: RequestHandler): Promise<void> {
-    const signal = AbortSignal.any([this.#shutdown, AbortSignal.timeout(this.#limits.requestTimeoutMs)])
+    const scope = abortScope([this.#shutdown], this.#limits.requestTimeoutMs)
+    const signal = scope.signal
     try {
       const lp = lpStream(stream, this.#framing())
       const request = await lp.read({ signal })
@@ -144,6 +147,8 @@ export class RequestResponse {
         if (!this.#shutdown.aborted) this.#onError(`serving ${protocol} to ${from}`, err)
       }
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      scope.dispose()
     }
   }
 }
