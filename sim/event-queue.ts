@@ -19,6 +19,7 @@
  * popped event must be read before the next pop (or peekTime). Kinds and payloads have arrays of
  * their own (payloads are rare: messages).
  */
+import { EventHeap, type TimedEvent } from '../node/core/index.js'
 
 /** Milliseconds the ring covers (a power of two): the probe period and message latencies fit. */
 const RING_MS = 8192
@@ -42,10 +43,8 @@ const HAS_PAYLOAD = 0x80
 const INSERTION_SORT_MAX = 48
 
 /** An event beyond the ring, waiting in the heap (rare: the run's actions and far timers). */
-interface FarEvent {
+interface FarEvent extends TimedEvent {
   readonly kind: number
-  readonly at: number
-  readonly seq: number
   readonly a: number
   readonly b: number
   readonly payload: unknown
@@ -88,7 +87,7 @@ export class EventQueue {
   #keySeq2 = new Float64Array(256)
   #keySlot2 = new Int32Array(256)
   /** Events beyond the ring, a binary min-heap by (at, seq). */
-  readonly #heap: FarEvent[] = []
+  readonly #heap = new EventHeap<FarEvent>()
   #size = 0
 
   constructor (start: number) {
@@ -169,7 +168,7 @@ export class EventQueue {
   #place (kind: number, at: number, seq: number, a: number, b: number, payload: unknown, refill: boolean): void {
     const ms = Math.floor(at)
     if (ms >= this.#base + RING_MS) {
-      this.#heapPush({ kind, at, seq, a, b, payload })
+      this.#heap.push({ kind, at, seq, a, b, payload })
       return
     }
     const draining = !refill && ms <= this.#base
@@ -213,15 +212,17 @@ export class EventQueue {
     this.#drainHead = -1
     this.#drainTail = -1
     this.#base++
-    if (this.#inRing === 0 && this.#heap.length > 0) {
+    const far = this.#heap.peek()
+    if (this.#inRing === 0 && far !== undefined) {
       // Nothing in the ring: jump straight to the heap's earliest millisecond.
-      this.#base = Math.max(this.#base, Math.floor((this.#heap[0] as FarEvent).at))
+      this.#base = Math.max(this.#base, Math.floor(far.at))
     }
     this.#refill()
     while (this.#head[this.#base & RING_MASK] === -1) {
       if (this.#inRing === 0) {
-        if (this.#heap.length === 0) return
-        this.#base = Math.max(this.#base + 1, Math.floor((this.#heap[0] as FarEvent).at))
+        const next = this.#heap.peek()
+        if (next === undefined) return
+        this.#base = Math.max(this.#base + 1, Math.floor(next.at))
         this.#refill()
         continue
       }
@@ -325,9 +326,8 @@ export class EventQueue {
 
   /** Moves heap events that now fall inside the ring into their buckets. */
   #refill (): void {
-    const heap = this.#heap
-    while (heap.length > 0 && Math.floor((heap[0] as FarEvent).at) < this.#base + RING_MS) {
-      const e = this.#heapPop()
+    for (let e = this.#heap.peek(); e !== undefined && Math.floor(e.at) < this.#base + RING_MS; e = this.#heap.peek()) {
+      this.#heap.pop()
       this.#place(e.kind, e.at, e.seq, e.a, e.b, e.payload, true)
     }
   }
@@ -359,39 +359,6 @@ export class EventQueue {
     this.#readyEnd++
   }
 
-  #heapPush (e: FarEvent): void {
-    const h = this.#heap
-    h.push(e)
-    let i = h.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!before(h[i] as FarEvent, h[p] as FarEvent)) break
-      const t = h[i] as FarEvent; h[i] = h[p] as FarEvent; h[p] = t
-      i = p
-    }
-  }
-
-  #heapPop (): FarEvent {
-    const h = this.#heap
-    const top = h[0] as FarEvent
-    const last = h.pop() as FarEvent
-    if (h.length > 0) {
-      h[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < h.length && before(h[l] as FarEvent, h[m] as FarEvent)) m = l
-        if (r < h.length && before(h[r] as FarEvent, h[m] as FarEvent)) m = r
-        if (m === i) break
-        const t = h[i] as FarEvent; h[i] = h[m] as FarEvent; h[m] = t
-        i = m
-      }
-    }
-    return top
-  }
-
   #allocChunk (): number {
     const reused = this.#freeChunks.pop()
     const c = reused ?? this.#chunks++
@@ -412,10 +379,6 @@ export class EventQueue {
 }
 
 /** Whether far event x comes before y: (at, seq). */
-function before (x: FarEvent, y: FarEvent): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq)
-}
-
 function growInt32 (a: Int32Array, cap: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(cap)
   b.set(a)
