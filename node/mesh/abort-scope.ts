@@ -8,6 +8,8 @@
  * listeners are removed and the timer cleared when the operation ends.
  */
 
+import { setMaxListeners } from 'node:events'
+
 /** One operation's signal (see the module header). */
 export interface AbortScope {
   readonly signal: AbortSignal
@@ -40,6 +42,9 @@ export function abortScope (sources: ReadonlyArray<AbortSignal | undefined>, tim
       break
     }
     const listener = (): void => { controller.abort(source.reason) }
+    // A long-lived source has one listener per operation in flight (removed when it ends), often
+    // more than Node's default warning threshold of 10.
+    setMaxListeners(0, source)
     source.addEventListener('abort', listener, { once: true })
     listeners.push([source, listener])
   }
