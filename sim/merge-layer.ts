@@ -9,11 +9,12 @@ import { catalog, distributionFromBuckets, encodeValue, mergeValueList, parseIns
 import type { DefinitionId, PeerId } from '../node/core/index.js'
 import { valueLayout } from '../node/instrument/index.js'
 import {
-  createMergeCore, memberCount, mergeMessageByteLength, memberKey, membersOf, withMember, withoutMember, type InstrumentationSpec, type MemberSet, type MergeCore,
-  type MergeMessage, type MergeOutput, type StoredPoint, type ViewChanges
+  createMergeCore, memberCount, mergeMessageByteLength, memberKey, membersOf, type InstrumentationSpec, type MemberSet, type MergeCore,
+  type MergeMessage, type MergeOutput, type StoredPoint
 } from '../node/merge/index.js'
 import type { Aggregation, AggregationNode, AggregationOutput, AggregationSummary } from './aggregation.js'
 import { quantile, round } from './quantiles.js'
+import { createViewSharing } from './view-sharing.js'
 import { SIM_EPOCH } from './simulator.js'
 
 /** As the daemon: a second is collected this long after it ends (before the merge core's collectDelayMs). */
@@ -121,48 +122,13 @@ function cachedValue (known: Known, count: number, key: number): Value {
   return v
 }
 
-/** Derivations the memo keeps before it starts afresh (~240 KB each at 10,000 members). */
-const MEMO_LIMIT = 256
-
-/**
- * View changes memoized per (set, member): cores that hold the same shared set and learn the
- * same change (every survivor learns of every crash) share one derived set instead of copying
- * the view each. The memo is bounded: past MEMO_LIMIT derivations it starts afresh (a crash
- * storm makes many distinct intermediate views that only a few cores share), so it never holds
- * more than MEMO_LIMIT sets that no core holds. (WeakRefs would not do: their targets live until
- * the end of the synchronous job, which is the whole run.)
- */
-function memoizedViewChanges (): ViewChanges {
-  /** One memo per change: with(set, id) and without(set, id) must never answer for each other. */
-  const memo = (change: (set: MemberSet, id: PeerId) => MemberSet): ((set: MemberSet, id: PeerId) => MemberSet) => {
-    let derived = new WeakMap<MemberSet, Map<PeerId, MemberSet>>()
-    let size = 0
-    return (set, id) => {
-      let bySet = derived.get(set)
-      if (bySet === undefined) { bySet = new Map(); derived.set(set, bySet) }
-      let next = bySet.get(id)
-      if (next === undefined) {
-        next = change(set, id)
-        if (++size > MEMO_LIMIT) {
-          derived = new WeakMap()
-          size = 0
-        } else {
-          bySet.set(id, next)
-        }
-      }
-      return next
-    }
-  }
-  return { withMember: memo(withMember), withoutMember: memo(withoutMember) }
-}
-
 /**
  * Builds the merge layer for a run of `options.nodes` nodes: every node's MergeCore shares one
  * MemberSet at the warm start and one tree scratch buffer.
  */
 export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
   const scratch = new Float64Array(options.nodes + 1)
-  const viewChanges = memoizedViewChanges()
+  const viewChanges = createViewSharing()
   const cores: Array<MergeCore | undefined> = []
   const indexOfKey = new Map<number, number>()
   const indexOfId = new Map<PeerId, number>()

@@ -1,0 +1,116 @@
+/**
+ * View sharing: how the simulator's merge cores derive their membership views (MergeCore's
+ * ViewChanges hook) so that cores holding views with the same content hold one MemberSet.
+ * A MemberSet of 10,000 members is ~240 KB; 10,000 private copies would be 2.4 GB.
+ *
+ * - Memo. A change (with or without one member) applied to a set is computed once: every core
+ *   that holds the same set and learns the same change (every survivor learns of every crash)
+ *   gets the same derived set.
+ * - Interning by content. After a crash storm, cores have learned the deaths in different
+ *   orders, so the memo alone leaves each with its own chain of sets, although all chains end at
+ *   the same content. Every derived set is therefore looked up by a hash of its content (an
+ *   order-independent sum of its members' mixed keys, kept per set and updated per change in
+ *   O(1)) and, if an equal set is known, that one is returned instead.
+ * Both tables are bounded (they start afresh past a limit), so they never hold more than a few
+ * hundred sets that no core holds. (WeakRefs would not do: their targets live until the end of
+ * the synchronous job, which is the whole run.)
+ */
+import { fmix32, type PeerId } from '../node/core/index.js'
+import { indexOfMember, memberCount, withMember, withoutMember, type MemberSet, type ViewChanges } from '../node/merge/index.js'
+
+/** Derivations (and interned sets) each table keeps before it starts afresh (~240 KB a set at 10,000 members). */
+const LIMIT = 256
+
+/** A member's share of a set's content hash. */
+function memberMix (hi: number, lo: number): number {
+  return fmix32(lo ^ Math.imul(hi, 0x9e3779b1))
+}
+
+/** Whether two sets have the same members (keys and ids, in order). */
+function sameContent (a: MemberSet, b: MemberSet): boolean {
+  const n = memberCount(a)
+  if (n !== memberCount(b)) return false
+  for (let i = 0; i < n; i++) if (a.keys[i] !== b.keys[i] || a.ids[i] !== b.ids[i]) return false
+  return true
+}
+
+/** Counters of a ViewSharing (tests, and the figures in docs/SIMULATOR.md). */
+export interface ViewSharingStats {
+  /** Changes answered by the memo. */
+  memoHits: number
+  /** Derived sets replaced by an equal interned one. */
+  interned: number
+  /** Sets derived (copied). */
+  derived: number
+}
+
+/** ViewChanges that share derived sets between cores, with their counters. */
+export interface ViewSharing extends ViewChanges {
+  readonly stats: ViewSharingStats
+}
+
+/** A fresh ViewSharing for one run. */
+export function createViewSharing (): ViewSharing {
+  const stats: ViewSharingStats = { memoHits: 0, interned: 0, derived: 0 }
+  /** Content hashes of the sets seen (a WeakMap: an entry dies with its set). */
+  const hashes = new WeakMap<MemberSet, number>()
+  let interned = new Map<number, MemberSet>()
+
+  const hashOf = (set: MemberSet): number => {
+    let h = hashes.get(set)
+    if (h === undefined) {
+      h = 0
+      for (let i = 0; i < memberCount(set); i++) h = (h + memberMix(set.hi[i]!, set.lo[i]!)) >>> 0
+      hashes.set(set, h)
+      // A set from outside (the warm start's shared view) is interned too: a crash and its
+      // restart lead back to its content.
+      if (!interned.has(h)) interned.set(h, set)
+    }
+    return h
+  }
+
+  /** The interned set equal to `derived` (whose hash is `h`), or `derived`, now interned. */
+  const intern = (derived: MemberSet, h: number): MemberSet => {
+    const known = interned.get(h)
+    if (known !== undefined && sameContent(known, derived)) {
+      stats.interned++
+      return known
+    }
+    if (interned.size >= LIMIT) interned = new Map()
+    interned.set(h, derived)
+    hashes.set(derived, h)
+    return derived
+  }
+
+  /** One memo per change: with(set, id) and without(set, id) must never answer for each other. */
+  const memo = (change: (set: MemberSet, id: PeerId) => MemberSet, sign: 1 | -1): ((set: MemberSet, id: PeerId) => MemberSet) => {
+    let derived = new WeakMap<MemberSet, Map<PeerId, MemberSet>>()
+    let size = 0
+    return (set, id) => {
+      let bySet = derived.get(set)
+      if (bySet === undefined) { bySet = new Map(); derived.set(set, bySet) }
+      let next = bySet.get(id)
+      if (next !== undefined) {
+        stats.memoHits++
+        return next
+      }
+      next = change(set, id)
+      if (next !== set) {
+        stats.derived++
+        // The changed member's share: it is in whichever of the two sets is the larger.
+        const larger = sign === 1 ? next : set
+        const i = indexOfMember(larger, id)
+        const share = memberMix(larger.hi[i]!, larger.lo[i]!)
+        next = intern(next, (hashOf(set) + sign * share) >>> 0)
+      }
+      if (++size > LIMIT) {
+        derived = new WeakMap()
+        size = 0
+      } else {
+        bySet.set(id, next)
+      }
+      return next
+    }
+  }
+  return { withMember: memo(withMember, 1), withoutMember: memo(withoutMember, -1), stats }
+}

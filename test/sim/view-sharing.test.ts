@@ -1,0 +1,59 @@
+import test from 'ava'
+import { membersOf, withMember, withoutMember, type MemberSet } from '../../node/merge/index.js'
+import { createViewSharing } from '../../sim/view-sharing.js'
+
+const ids = Array.from({ length: 64 }, (_, i) => `peer-${i}`)
+
+function sameMembers (a: MemberSet, b: MemberSet): boolean {
+  return a.ids.length === b.ids.length && a.ids.every((id, i) => id === b.ids[i] && a.keys[i] === b.keys[i])
+}
+
+test('cores that learn the same deaths in different orders end up holding one set', (t) => {
+  const sharing = createViewSharing()
+  const base = membersOf(ids)
+  const dead = ['peer-3', 'peer-17', 'peer-40', 'peer-41']
+  const orders = [dead, [...dead].reverse(), ['peer-40', 'peer-3', 'peer-41', 'peer-17']]
+  const ends = orders.map((order) => order.reduce((set, id) => sharing.withoutMember(set, id), base))
+  t.is(ends[1], ends[0])
+  t.is(ends[2], ends[0])
+  t.true(sameMembers(ends[0]!, dead.reduce(withoutMember, base)))
+  t.true(sharing.stats.interned > 0)
+})
+
+test('the same change of the same set is derived once', (t) => {
+  const sharing = createViewSharing()
+  const base = membersOf(ids)
+  const a = sharing.withoutMember(base, 'peer-5')
+  const b = sharing.withoutMember(base, 'peer-5')
+  t.is(a, b)
+  t.is(sharing.stats.derived, 1)
+  t.is(sharing.stats.memoHits, 1)
+})
+
+test('a crash and its restart lead back to the warm start set', (t) => {
+  const sharing = createViewSharing()
+  const base = membersOf(ids)
+  const back = sharing.withMember(sharing.withoutMember(base, 'peer-9'), 'peer-9')
+  t.is(back, base)
+})
+
+test('with and without never answer for each other, and a newcomer is added in key order', (t) => {
+  const sharing = createViewSharing()
+  const base = membersOf(ids)
+  const grown = sharing.withMember(base, 'newcomer')
+  t.true(sameMembers(grown, withMember(base, 'newcomer')))
+  t.is(sharing.withoutMember(base, 'newcomer'), base)
+  t.is(sharing.withMember(base, 'peer-1'), base)
+  t.true(sameMembers(sharing.withoutMember(grown, 'newcomer'), base))
+})
+
+test('sets with equal hashes but different members are not merged', (t) => {
+  const sharing = createViewSharing()
+  const base = membersOf(ids)
+  // Every removal of a distinct member gives a distinct content: none may come back as another.
+  const removed = ids.map((id) => sharing.withoutMember(base, id))
+  for (let i = 0; i < removed.length; i++) {
+    t.false(removed[i]!.ids.includes(ids[i]!))
+    t.is(removed[i]!.ids.length, ids.length - 1)
+  }
+})
