@@ -25,6 +25,10 @@ export interface MergeConfig {
   readonly maxClockSkewSeconds: number
   /** A peer a send failed to is routed around this long, unless heard from (or back up) sooner. @default 10000 */
   readonly unreachableMs: number
+  /** A partial asks its parent for an ack at most this often per parent (0: parents are not watched). @default 2000 */
+  readonly watchIntervalMs: number
+  /** A parent that has not acked within this long is routed around, as one a send failed to. @default 800 */
+  readonly watchTimeoutMs: number
 }
 
 /** The defaults (see MergeConfig). */
@@ -38,7 +42,9 @@ export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
   queryTimeoutMs: 2000,
   historyChunkBytes: 256 * 1024,
   maxClockSkewSeconds: 10,
-  unreachableMs: 10_000
+  unreachableMs: 10_000,
+  watchIntervalMs: 2000,
+  watchTimeoutMs: 800
 })
 
 /** `partial` over the defaults, checked (a bad setting is a caller bug: RangeError). */

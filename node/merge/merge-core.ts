@@ -31,7 +31,14 @@
  *   suspects and those a send just failed to (a crashed process's connections are refused at
  *   once): a crashed parent is routed around at the next send to it or once its suspicion
  *   spreads, not once it is declared dead (a suspicion timeout later: 16 s at 10,000 members).
- *   A partial whose send failed goes to the new parent. Avoided peers stay members, so their
+ *   A partial whose send failed goes to the new parent.
+ * - Watching parents. A host that dies without resetting its connections (power, kernel,
+ *   network) takes partials silently, and its suspicion may take many seconds to spread in a
+ *   crash storm. So a partial asks its parent for an `ack` at most every watchIntervalMs; when
+ *   the next partial for that parent is due and the ack is more than watchTimeoutMs overdue,
+ *   the parent is routed around as if a send had failed, and that partial goes to the new
+ *   parent. A silent parent costs its children at most watchIntervalMs + 1 s of partials, at
+ *   any fleet size, for one small message per child, parent and interval. Avoided peers stay members, so their
  *   own pieces are still accepted; a refuted suspicion, a message from the peer or
  *   unreachableMs puts them back. Every change of parent is safe for exactly-once, since
  *   pieces carry their contributors.
@@ -145,6 +152,8 @@ export interface MergeCounters {
   readonly dropped: Record<DropReason, number>
   /** Sends the binding reported failed (sendFailed). */
   sendFailures: number
+  /** Parents routed around because an ack was overdue (watching parents). */
+  parentsSilent: number
   /** Bugs caught at the boundary (the daemon lives on). */
   internalErrors: number
 }
@@ -202,6 +211,9 @@ interface ForwardTimer extends TimedEvent {
   readonly assembly: Assembly
 }
 
+/** The one ack message (it has no fields). */
+const ACK: MergeMessage = Object.freeze({ type: 'ack' })
+
 /** Seconds between two passes that forget assemblies beyond the late window (memory only: range checks refuse them anyway). */
 const FORGET_EVERY_S = 10
 
@@ -218,6 +230,11 @@ export class MergeCore {
   readonly #suspects = new Set<PeerId>()
   /** Members a send failed to, and until when they are routed around. */
   readonly #unreachable = new Map<PeerId, number>()
+  /**
+   * Parents watched: when the ack asked for last went out (`asked`), and whether it is still
+   * owed (`owed`). Kept for peers sent a partial in the last few intervals (#sweep forgets).
+   */
+  readonly #watches = new Map<PeerId, { asked: number, owed: boolean }>()
   /** Member keys that left the view, and when: their contributions are still accepted in the late window. */
   readonly #recentlyDown = new Map<number, number>()
   readonly #instrumentations = new Map<InstrumentationId, Instrumentation>()
@@ -229,7 +246,7 @@ export class MergeCore {
   readonly #restore: Map<InstrumentationId, readonly StoredPoint[]>
   readonly #counters: MergeCounters = {
     received: {}, merged: 0, forwarded: 0, late: 0, finalized: 0, replicasSent: 0, replicasMerged: 0, historyMerged: 0, recomputes: 0,
-    restoreRejected: 0, sendFailures: 0, internalErrors: 0,
+    restoreRejected: 0, sendFailures: 0, parentsSilent: 0, internalErrors: 0,
     dropped: { malformed: 0, 'unknown-instrumentation': 0, 'not-a-member': 0, duplicate: 0, 'too-late': 0, 'too-early': 0, 'wrong-shape': 0, unsolicited: 0 }
   }
 
@@ -310,6 +327,7 @@ export class MergeCore {
     if (id === this.#self) return
     this.#suspects.delete(id)
     this.#unreachable.delete(id)
+    this.#watches.delete(id)
     const next = this.#changes.withoutMember(this.#view, id)
     if (next === this.#view) return
     this.#view = next
@@ -327,26 +345,59 @@ export class MergeCore {
     const t = this.#clamp(now)
     const out: MergeOutput[] = []
     if (to === this.#self || indexOfMember(this.#view, to) < 0) return out
+    this.#counters.sendFailures++
+    this.#routeAround(to, message, t, out)
+    return out
+  }
+
+  /** Routes around `to` for unreachableMs and sends `message`, if it is a partial, to the new parent (or into the ring of a new root). */
+  #routeAround (to: PeerId, message: MergeMessage, t: number, out: MergeOutput[]): void {
     this.#avoid(to)
     this.#unreachable.set(to, t + this.#config.unreachableMs)
-    this.#counters.sendFailures++
-    if (message.type !== 'partial') return out
+    this.#watches.delete(to)
+    if (message.type !== 'partial') return
     const inst = this.#instrumentations.get(message.id)
-    if (inst === undefined || this.#secondInRange(message.second, t) !== undefined) return out
+    if (inst === undefined || this.#secondInRange(message.second, t) !== undefined) return
     this.#transitions(inst, t, out)
     const pos = this.#positionOf(inst)
     if (pos.parent !== undefined) {
-      if (pos.parent !== to) out.push({ type: 'send', to: pos.parent, message })
-      return out
+      if (pos.parent !== to) this.#sendPartial(pos.parent, message, t, out)
+      return
     }
-    if (message.value === undefined) return out
+    if (message.value === undefined) return
     // This node is the root now: the piece joins the ring (which refuses an overlap) as a late one.
     const r = dropOf(inst.ring.merge(message.second, message.contributors, message.value, inst.spec.expectedSources, Math.floor(t / 1000)))
-    if (r !== 'merged') { this.#drop(r); return out }
+    if (r !== 'merged') { this.#drop(r); return }
     this.#replicate(inst, pos, message.second, { contributors: message.contributors, value: message.value }, out)
     this.#store(inst, message.second, out)
     this.#counters.late++
-    return out
+  }
+
+  /**
+   * Sends partial `m` to parent `to`, watching it (module header, "Watching parents"): a parent
+   * whose ack is overdue is routed around first, and `m` goes to the new parent instead.
+   */
+  #sendPartial (to: PeerId, m: PartialMessage, t: number, out: MergeOutput[]): void {
+    const c = this.#config
+    let w = this.#watches.get(to)
+    if (w !== undefined && w.owed && t - w.asked >= c.watchTimeoutMs) {
+      this.#counters.parentsSilent++
+      this.#routeAround(to, m, t, out)
+      return
+    }
+    let ask = false
+    if (c.watchIntervalMs > 0) {
+      if (w === undefined) {
+        w = { asked: t, owed: true }
+        this.#watches.set(to, w)
+        ask = true
+      } else if (!w.owed && t - w.asked >= c.watchIntervalMs) {
+        w.asked = t
+        w.owed = true
+        ask = true
+      }
+    }
+    out.push({ type: 'send', to, message: (m.ack === true) === ask ? m : { ...m, ack: ask } })
   }
 
   /**
@@ -553,7 +604,7 @@ export class MergeCore {
         this.#replicate(inst, pos, a.second, { contributors, value }, out)
         this.#store(inst, a.second, out)
       } else {
-        out.push({ type: 'send', to: pos.parent, message: { type: 'partial', id: inst.id, second: a.second, contributors, value: limitValue(value, maxKeys), late: true } })
+        this.#sendPartial(pos.parent, { type: 'partial', id: inst.id, second: a.second, contributors, value: limitValue(value, maxKeys), late: true }, now, out)
       }
       a.merged = union(a.merged, contributors)
       this.#counters.late++
@@ -609,7 +660,7 @@ export class MergeCore {
       // `ringed` is empty here: a node that stops being root hands its ring over (#transitions).
       const d = joinDeltas(a.ringed, a.unringed) ?? a.unringed
       const value = d.values.length === 0 ? undefined : this.#sum(inst, d)
-      out.push({ type: 'send', to: pos.parent, message: { type: 'partial', id: inst.id, second: a.second, contributors: d.contributors, value, late: false } })
+      this.#sendPartial(pos.parent, { type: 'partial', id: inst.id, second: a.second, contributors: d.contributors, value, late: false }, now, out)
       this.#counters.forwarded++
     }
     a.ringed = EMPTY_DELTA
@@ -800,6 +851,11 @@ export class MergeCore {
         return
       }
       case 'query-reply': return this.#onQueryReply(from, m, now, out)
+      case 'ack': {
+        const w = this.#watches.get(from)
+        if (w !== undefined) w.owed = false
+        return
+      }
       default: {
         const never: never = m
         throw new Error(`unhandled message ${JSON.stringify(never)}`)
@@ -835,6 +891,8 @@ export class MergeCore {
   }
 
   #onPartial (from: PeerId, m: PartialMessage, now: number, out: MergeOutput[]): void {
+    // Acked whatever becomes of the piece: the ack says only that this node is there.
+    if (m.ack === true) out.push({ type: 'send', to: from, message: ACK })
     const c = this.#check(from, m.id, m.contributors, m.value, now)
     if (typeof c === 'string') return this.#drop(c)
     if ((m.value === undefined) !== (m.contributors.length === 0)) return this.#drop('malformed')
@@ -947,6 +1005,11 @@ export class MergeCore {
       if (forget) for (const second of inst.seconds.keys()) if (second < cutoff) inst.seconds.delete(second)
     }
     for (const [key, at] of this.#recentlyDown) if (at < now - this.#config.lateWindowSeconds * 1000) this.#recentlyDown.delete(key)
+    if (forget) {
+      // Parents not sent to for a while (the tree changed): their watch starts afresh.
+      const stale = now - 2 * this.#config.watchIntervalMs - this.#config.watchTimeoutMs
+      for (const [id, w] of this.#watches) if (w.asked < stale) this.#watches.delete(id)
+    }
     for (const [id, until] of this.#unreachable) {
       if (until > now) continue
       this.#unreachable.delete(id)

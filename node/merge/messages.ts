@@ -7,17 +7,21 @@
  *   history          the answer, in chunks; the last one says done
  *   query            any node -> a holder: the points of [from, to)
  *   query-reply      the answer, and whether the answering node is a holder in its own view
+ *   ack              parent -> child: the answer to a partial that asked for one (the child
+ *                    watches its parents: a silent one is routed around, merge-core.ts)
  *
  * FORMAT, version 1. uv is an unsigned LEB128 varint (shortest form, <= 2^53 - 1, at most 8
  * bytes); bytes = uv length, then the bytes; an id is 1..128 bytes of printable ASCII.
  *
  *   message          = version:u8 (= 1)  type:u8  body
- *   1 partial         id second:uv contributors flags:u8 (bit0 late, bit1 has value) [value:bytes]
+ *   1 partial         id second:uv contributors flags:u8 (bit0 late, bit1 has value, bit2 asks
+ *                     for an ack) [value:bytes]
  *   2 replica         id second:uv contributors nsources:uv value:bytes
  *   3 history-request id from:uv to:uv
  *   4 history         id done:u8 n:uv point*n
  *   5 query           requestId:uv id from:uv to:uv
  *   6 query-reply     requestId:uv id holder:u8 n:uv point*n
+ *   7 ack             (no body)
  *   point            = second:uv minreporting:uv nsources:uv flags:u8 (bit0 truncated,
  *                      bit1 contributors, bit2 seconds) [contributors] [n:uv (reporting:uv
  *                      has:u8 [contributors])*n] value:bytes
@@ -68,6 +72,13 @@ export interface PartialMessage {
   readonly value: Value | undefined
   /** Sent after the sender already forwarded this second (a late addition). */
   readonly late: boolean
+  /** The sender asks for an `ack` (it watches whether its parent is still there). */
+  readonly ack?: boolean
+}
+
+/** Parent -> child: the answer to a partial that asked for one. */
+export interface AckMessage {
+  readonly type: 'ack'
 }
 
 /** Root -> replicas: one merge into the root's ring (a finalized second or a late addition). */
@@ -115,10 +126,10 @@ export interface QueryReplyMessage {
 }
 
 /** Every merge-tree message, told apart by `type`. */
-export type MergeMessage = PartialMessage | ReplicaMessage | HistoryRequestMessage | HistoryMessage | QueryMessage | QueryReplyMessage
+export type MergeMessage = PartialMessage | ReplicaMessage | HistoryRequestMessage | HistoryMessage | QueryMessage | QueryReplyMessage | AckMessage
 
 const TYPE_CODE: Record<MergeMessage['type'], number> = {
-  partial: 1, replica: 2, 'history-request': 3, history: 4, query: 5, 'query-reply': 6
+  partial: 1, replica: 2, 'history-request': 3, history: 4, query: 5, 'query-reply': 6, ack: 7
 }
 
 /** Why bytes from a peer were refused (FieldDecodeError.kind). */
@@ -189,7 +200,7 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
   switch (m.type) {
     case 'partial':
       writeId(w, m.id); w.uv(m.second); writeContributors(w, m.contributors)
-      w.u8((m.late ? 1 : 0) | (m.value !== undefined ? 2 : 0))
+      w.u8((m.late ? 1 : 0) | (m.value !== undefined ? 2 : 0) | (m.ack === true ? 4 : 0))
       if (m.value !== undefined) w.bytes(encodeValue(m.value))
       break
     case 'replica':
@@ -206,6 +217,8 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
       break
     case 'query-reply':
       w.uv(m.requestId); writeId(w, m.id); w.u8(m.holder ? 1 : 0); writePoints(w, m.points)
+      break
+    case 'ack':
       break
     default: {
       const never: never = m
@@ -333,7 +346,7 @@ class MessageReader {
   }
 }
 
-const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply']
+const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack']
 
 /**
  * Decodes bytes from a peer into a message, validating every field (see the module header).
@@ -368,11 +381,11 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       const second = m.second()
       const contributors = m.contributors()
       const flags = r.u8(m.f('flags'))
-      if (flags > 3) r.fail(m.f('flags'), `unknown flags ${flags}`)
+      if (flags > 7) r.fail(m.f('flags'), `unknown flags ${flags}`)
       const hasValue = (flags & 2) !== 0
       if (hasValue !== (contributors.length > 0)) r.fail(m.f('value'), hasValue ? 'a value without contributors' : 'contributors without a value')
       const value = hasValue ? m.value('value', m.expectation(id)) : undefined
-      out = { type, id, second, contributors, value, late: (flags & 1) !== 0 }
+      out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}) }
       break
     }
     case 'replica': {
@@ -409,6 +422,9 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       out = { type, requestId, id, points: m.points(m.expectation(id)), holder }
       break
     }
+    case 'ack':
+      out = { type }
+      break
     default: {
       const never: never = type
       throw new Error(`unhandled type ${String(never)}`)

@@ -115,3 +115,66 @@ test('a failed send to a non-member, or of a query, changes no route', (t) => {
   t.is(core.position(ID).parent, parent)
   t.deepEqual(Object.keys(core.debugState().unreachable as object), [leaf])
 })
+
+test('a partial asks its parent for an ack at most every watchIntervalMs, and a parent that acks stays the parent', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const asked: number[] = []
+  for (let s = T; s < T + 5; s++) {
+    const [sent] = sends(core.contribute(ID, s, scalar(1), ms(s + 1, 20)))
+    t.is(sent?.to, parent)
+    if (sent?.message.type === 'partial' && sent.message.ack === true) {
+      asked.push(s)
+      core.handle(parent, { type: 'ack' }, ms(s + 1, 25))
+    }
+  }
+  t.deepEqual(asked, [T, T + 2, T + 4], 'watchIntervalMs is 2000 by default')
+  t.is(core.counters.parentsSilent, 0)
+})
+
+test('a parent whose ack is overdue is routed around at the next partial, which goes to the new parent', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const [first] = sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  t.like(first, { to: parent, message: { type: 'partial', ack: true } })
+  // No ack: the host is gone without a reset. The next second's partial goes elsewhere.
+  const [second] = sends(core.contribute(ID, T + 1, scalar(2), ms(T + 2, 20)))
+  const next = parentOf(deep, withoutMember(members, parent))
+  t.like(second, { to: next, message: { type: 'partial', second: T + 1, ack: true } })
+  t.is(core.counters.parentsSilent, 1)
+  t.is(core.position(ID).parent, next)
+  t.is(core.members.ids.length, peers.length, 'a silent parent is still a member')
+  // A message from it says it is there after all.
+  core.handle(parent, { type: 'ack' }, ms(T + 2, 500))
+  t.is(core.position(ID).parent, parent)
+})
+
+test('an ack is not overdue before watchTimeoutMs: a late piece sent soon after asking goes to the same parent', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  const [late] = sends(core.contribute(ID, T + 1, scalar(2), ms(T + 1, 700)))
+  t.is(late?.to, parent)
+  t.is(core.counters.parentsSilent, 0)
+})
+
+test('a partial that asks for an ack is acked even when it is refused', (t) => {
+  const parent = parentOf(deep)
+  const core = coreOf(parent)
+  const asking: PartialMessage = { ...partial(deep, T, 5), ack: true }
+  t.deepEqual(sends(core.handle(deep, asking, ms(T + 1, 100))).filter((s) => s.message.type === 'ack'), [{ to: deep, message: { type: 'ack' } }])
+  const stranger = clusterPeerId(99)
+  const refused = sends(core.handle(stranger, { ...partial(stranger, T, 5), ack: true }, ms(T + 1, 110)))
+  t.deepEqual(refused, [{ to: stranger, message: { type: 'ack' } }])
+  t.is(core.counters.dropped['not-a-member'], 1)
+})
+
+test('with watchIntervalMs 0 parents are not watched', (t) => {
+  const core = createMergeCore({ self: deep, now: ms(T), members, config: { ...SHAPE, watchIntervalMs: 0 } })
+  core.setInstrumentation(ID, SPEC, ms(T))
+  for (let s = T; s < T + 3; s++) {
+    const [sent] = sends(core.contribute(ID, s, scalar(1), ms(s + 1, 20)))
+    t.is(sent?.to, parentOf(deep))
+    t.false(sent?.message.type === 'partial' && sent.message.ack === true)
+  }
+})

@@ -52,7 +52,8 @@ test('a leaf forwards its partial at once, and an empty one when it does not run
   const members = membersOf(peers)
   const tree = peers.map((p) => treePosition(members, instrumentationKey(ID), p, { fanIn: 16, replicas: 2 }))
   const leaf = peers[tree.findIndex((p) => p.children.length === 0)]!
-  const core = createMergeCore({ self: leaf, now: ms(T), members })
+  // Nobody acks here, so the leaf does not watch its parent (avoided-peers.test.ts tests that).
+  const core = createMergeCore({ self: leaf, now: ms(T), members, config: { watchIntervalMs: 0 } })
   core.setInstrumentation(ID, SPEC, ms(T))
   const [sent] = sends(core.contribute(ID, T, scalar(7), ms(T + 1, 10)))
   t.is<string | undefined, string | undefined>(sent?.to, core.position(ID).parent)
@@ -75,7 +76,7 @@ test('an inner node waits for its children, then forwards their merged partial; 
   const view = membersOf(peers)
   const positions = peers.map((p) => treePosition(view, instrumentationKey(ID), p, { fanIn: 2, replicas: 2 }))
   const k = positions.findIndex((p) => p.parent !== undefined && p.children.length > 0)
-  const mid = createMergeCore({ self: peers[k]!, now: ms(T), members: view, config: { fanIn: 2 } })
+  const mid = createMergeCore({ self: peers[k]!, now: ms(T), members: view, config: { fanIn: 2, watchIntervalMs: 0 } })
   mid.setInstrumentation(ID, SPEC, ms(T))
   const children = positions[k]!.children
   t.deepEqual(sends(mid.contribute(ID, T, scalar(1), ms(T + 1, 10))), [], 'waits for its children')
@@ -100,7 +101,7 @@ test('the deadline forwards what has arrived when a child stays silent', (t) => 
   const view = membersOf(peers)
   const positions = peers.map((p) => treePosition(view, instrumentationKey(ID), p, { fanIn: 2, replicas: 2 }))
   const k = positions.findIndex((p) => p.parent !== undefined && p.children.length > 0)
-  const mid = createMergeCore({ self: peers[k]!, now: ms(T), members: view, config: { fanIn: 2 } })
+  const mid = createMergeCore({ self: peers[k]!, now: ms(T), members: view, config: { fanIn: 2, watchIntervalMs: 0 } })
   mid.setInstrumentation(ID, SPEC, ms(T))
   t.deepEqual(sends(mid.contribute(ID, T, scalar(5), ms(T + 1, 10))), [])
   // Drive the timers (the once-a-second sweep among them) until the partial leaves.

@@ -38,6 +38,8 @@ const points: StoredPoint[] = [
 const samples: MergeMessage[] = [
   { type: 'partial', id: ID, second: 1_750_000_000, contributors: C1, value: V1, late: false },
   { type: 'partial', id: ID, second: 1_750_000_001, contributors: [], value: undefined, late: true },
+  { type: 'partial', id: ID, second: 1_750_000_002, contributors: C1, value: V1, late: false, ack: true },
+  { type: 'ack' },
   { type: 'replica', id: ID, second: 1_750_000_000, contributors: C1, value: V1, nsources: 12 },
   { type: 'history-request', id: ID, from: 1_749_999_000, to: 1_750_000_011 },
   { type: 'history', id: ID, points, done: true },
@@ -103,7 +105,7 @@ const malformed: Array<[string, Uint8Array, string, string?]> = [
   ['a second beyond the limit', partial({ second: varint(MAX_SECOND + 1) }), 'partial.second'],
   ['a varint not in its shortest form', partial({ second: [0x80, 0x00] }), 'partial.second'],
   ['contributors cut short', partial({ contributors: [5, 0, 0] , flags: [], value: [] }), 'partial.contributors'],
-  ['unknown partial flags', partial({ flags: [6] }), 'partial.flags'],
+  ['unknown partial flags', partial({ flags: [10] }), 'partial.flags'],
   ['contributors without a value', partial({ flags: [0], value: [] }), 'partial.value'],
   ['a value without contributors', partial({ contributors: set([]) }), 'partial.value'],
   ['value bytes that are not a value', partial({ value: bytes([1, 77]) }), 'partial.value'],
