@@ -239,6 +239,8 @@ export interface TreePosition {
   readonly holders: readonly PeerId[]
   /** Where this node sends its partials; undefined at the root. */
   readonly parent: PeerId | undefined
+  /** The leaders of the prefixes above the one this node leads, root first (parent last). */
+  readonly ancestors: readonly PeerId[]
   /** Whose partials this node waits for, at most k. */
   readonly children: readonly PeerId[]
   /** Edges from the root (0 at the root). */
@@ -298,13 +300,15 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
   let level = 0
   let leader = top[0]!
   let parent = -1
+  const ancestors: PeerId[] = []
   while (leader !== me) {
     parent = leader
+    ancestors.push(ids[leader]!)
     scores[leader] = -1 // it leads an ancestor: out of every deeper prefix
     level++
     if (level > D) {
       // My key collides with my parent's: no prefix is left for me.
-      return { holders, parent: ids[parent], children: [], depth: level, members: n - excluded.length }
+      return { holders, parent: ids[parent], ancestors, children: [], depth: level, members: n - excluded.length }
     }
     const width = POW2[shiftOf(level, bits)]!
     const start = Math.floor(myKey / width) * width
@@ -334,7 +338,38 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
       a = b
     }
   }
-  return { holders, parent: parent < 0 ? undefined : ids[parent], children, depth: level, members: n - excluded.length }
+  return { holders, parent: parent < 0 ? undefined : ids[parent], ancestors, children, depth: level, members: n - excluded.length }
+}
+
+/**
+ * Whether member `id` leaving the view (or being routed around) can change `position`, the
+ * place of some other member: only if it is one of its ancestors, children or holders. A leave
+ * re-leads one chain of nested prefixes inside the prefix the leaver led (STABILITY above); a
+ * node's parent, own prefix and children sit in prefixes that chain can reach only from an
+ * ancestor's prefix or a child's. Callers still refresh `members` (estimatedHeight reads it).
+ */
+export function leaveCanMove (position: TreePosition, id: PeerId): boolean {
+  return position.ancestors.includes(id) || position.children.includes(id) || position.holders.includes(id)
+}
+
+/**
+ * Whether member `id` joining the view (or being routed through again) can change the position
+ * of `self` in `inst`'s tree: conservatively, when it would be a holder or its key shares its
+ * first digit with self's. A joiner takes the shallowest prefix on its path it wins and the
+ * chain of displaced leaders stays inside that prefix; with no digit in common the only prefix
+ * on both paths is the root's, which it takes only by outscoring the root (and the root itself,
+ * whose children lead the 1-digit prefixes, is always moved).
+ */
+export function joinCanMove (position: TreePosition, id: PeerId, self: PeerId, inst: InstrumentationKey, shape: TreeShape): boolean {
+  const last = position.holders[position.holders.length - 1]
+  // The root's children lead the 1-digit prefixes: a joiner anywhere can become one.
+  if (position.depth === 0 || last === undefined || position.holders.length < shape.replicas + 1) return true
+  const [h, l] = hash53Parts(id)
+  const [lh, ll] = hash53Parts(last)
+  // Ties between scores are broken by key order: count them as wins.
+  if (mix(h, l, inst.hi, inst.lo) >= mix(lh, ll, inst.hi, inst.lo)) return true
+  const width = POW2[shiftOf(1, digitBits(shape.fanIn))]!
+  return Math.floor((h * 4294967296 + l) / width) === Math.floor(memberKey(self) / width)
 }
 
 /** The r + 1 holders of `inst` over `set`, best first (without the rest of treePosition). */

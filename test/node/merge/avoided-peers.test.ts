@@ -178,3 +178,37 @@ test('with watchIntervalMs 0 parents are not watched', (t) => {
     t.false(sent?.message.type === 'partial' && sent.message.ack === true)
   }
 })
+
+test('through any sequence of joins, leaves, suspicions and failed sends, the kept position is the one computed afresh', (t) => {
+  const all = Array.from({ length: 40 }, (_, i) => clusterPeerId(i))
+  const set = membersOf(all.slice(0, 30))
+  let checked = 0
+  let recomputes = 0
+  for (const self of [all[0]!, all[7]!, all[13]!]) {
+    const core = createMergeCore({ self, now: ms(T), members: set, config: { fanIn: 4, replicas: 1 } })
+    core.setInstrumentation(ID, SPEC, ms(T))
+    let x = 12345
+    const rand = (n: number): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n }
+    for (let step = 0; step < 300; step++) {
+      const peer = all[rand(all.length)]!
+      if (peer === self) continue
+      const now = ms(T, step)
+      switch (rand(5)) {
+        case 0: core.memberUp(peer, now); break
+        case 1: core.memberDown(peer, now); break
+        case 2: core.memberSuspect(peer, now); break
+        case 3: core.sendFailed(peer, { type: 'ack' }, now); break
+        default: core.handle(peer, { type: 'ack' }, now)
+      }
+      const state = core.debugState() as { suspects: string[], unreachable: Record<string, number> }
+      const avoided = new Set([...state.suspects, ...Object.keys(state.unreachable)])
+      const excluded = core.members.ids.flatMap((id, i) => (avoided.has(id) ? [i] : []))
+      t.deepEqual(core.position(ID), treePosition(core.members, key, self, { fanIn: 4, replicas: 1 }, undefined, excluded), `step ${step}`)
+      checked++
+    }
+    recomputes += core.counters.recomputes
+  }
+  t.true(checked > 800)
+  // The test means something only if many changes left the position alone.
+  t.true(recomputes < checked / 2, `${recomputes} recomputes in ${checked} changes`)
+})

@@ -2,8 +2,8 @@
 import test from 'ava'
 import { clusterPeerId } from '../../../node/core/cluster.js'
 import {
-  buildTree, estimatedHeight, holdersOf, indexOfMember, instrumentationKey, memberKey, membersOf, treePosition, treeScore, withMember,
-  withoutMember, type MemberSet
+  buildTree, estimatedHeight, holdersOf, indexOfMember, instrumentationKey, joinCanMove, leaveCanMove, memberKey, membersOf, treePosition, treeScore, withMember,
+  withoutMember, type MemberSet, type TreePosition
 } from '../../../node/merge/tree.js'
 
 const ids = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => clusterPeerId(from + i))
@@ -112,7 +112,7 @@ test('a view smaller than r + 1 makes every member a holder', (t) => {
   const pos = treePosition(set, INST, set.ids[0]!, SHAPE)
   t.is(pos.holders.length, 2)
   const alone = treePosition(membersOf(ids(1)), INST, clusterPeerId(0), SHAPE)
-  t.deepEqual(alone, { holders: [clusterPeerId(0)], parent: undefined, children: [], depth: 0, members: 1 })
+  t.deepEqual(alone, { holders: [clusterPeerId(0)], parent: undefined, ancestors: [], children: [], depth: 0, members: 1 })
 })
 
 test('fan-in is bounded by k and the tree is about log_k N deep', (t) => {
@@ -222,4 +222,42 @@ test('treePosition with excluded members is the position over the set without th
     }
   }
   t.throws(() => treePosition(set, INST, set.ids[0]!, shape, undefined, [0]), { instanceOf: RangeError })
+})
+
+/** A position without its member count (which every change moves). */
+const shapeOf = ({ members: _m, ...rest }: TreePosition): Omit<TreePosition, 'members'> => rest
+
+test('a leave moves only the positions whose ancestors, children or holders it was among', (t) => {
+  for (const shape of [{ fanIn: 16, replicas: 2 }, { fanIn: 4, replicas: 1 }, { fanIn: 2, replicas: 2 }]) {
+    const set = membersOf(ids(200))
+    const before = set.ids.map((self) => treePosition(set, INST, self, shape))
+    let kept = 0
+    for (const leaver of set.ids.filter((_, i) => i % 23 === 0)) {
+      const after = withoutMember(set, leaver)
+      set.ids.forEach((self, i) => {
+        if (self === leaver || leaveCanMove(before[i]!, leaver)) return
+        kept++
+        t.deepEqual(shapeOf(treePosition(after, INST, self, shape)), shapeOf(before[i]!), `${self} without ${leaver}, fan-in ${shape.fanIn}`)
+      })
+    }
+    t.true(kept > 0)
+  }
+})
+
+test('a join moves only the positions joinCanMove names (at most those sharing its first digit, the root, and the holders if it outscores one)', (t) => {
+  for (const shape of [{ fanIn: 16, replicas: 2 }, { fanIn: 4, replicas: 1 }, { fanIn: 2, replicas: 2 }]) {
+    const set = membersOf(ids(200))
+    const before = set.ids.map((self) => treePosition(set, INST, self, shape))
+    let kept = 0
+    for (const joiner of ids(12, 9000)) {
+      const after = withMember(set, joiner)
+      set.ids.forEach((self, i) => {
+        if (joinCanMove(before[i]!, joiner, self, INST, shape)) return
+        kept++
+        t.deepEqual(shapeOf(treePosition(after, INST, self, shape)), shapeOf(before[i]!), `${self} with ${joiner}, fan-in ${shape.fanIn}`)
+      })
+    }
+    // Most positions cannot move: the test would prove little if joinCanMove said yes to all.
+    t.true(kept > set.ids.length * 12 / 4, `kept ${kept}`)
+  }
 })
