@@ -1,7 +1,8 @@
 /**
- * A model of gossipsub (v1.1, js-libp2p's defaults) carrying the `definitions` topic between
- * simulated nodes, faithful enough to check: who receives a publication, after how many hops
- * and how much later, with how many duplicate copies and how many bytes per node.
+ * A model of gossipsub (v1.1, @libp2p/gossipsub 17 with js-libp2p's defaults) carrying the
+ * `definitions` topic between simulated nodes, faithful enough to check: who receives a
+ * publication, after how many hops and how much later, with how many duplicate copies and how
+ * many bytes per node.
  *
  * THE MODEL.
  * - Connections. Each node dials `connections / 2` random nodes at start (links are two-way,
@@ -15,17 +16,30 @@
  *   node receiving a message for the first time (message-id dedup: one seen-flag per node and
  *   message; a restart clears it) delivers it to its core and forwards it to its mesh peers but
  *   the sender and the author; a copy already seen is a duplicate, dropped.
- * - Gossip. Heartbeats come every second, at a random phase per node. At each, a node sends
- *   IHAVE with the ids of messages it received in the last 3 heartbeats (history_gossip) to
- *   D_lazy = 6 random peers outside its mesh; a peer lacking one answers IWANT, and gets the
- *   message if it is within the last 5 heartbeats (history_length). A node with nothing to
- *   gossip and a healthy mesh skips its heartbeat (it would change nothing).
- * - Bytes: a message costs its payload plus MESSAGE_OVERHEAD (the signed envelope: author,
- *   seqno, topic, signature, framing); IHAVE/IWANT cost IHAVE_BASE plus ID_BYTES per message
- *   id; GRAFT and PRUNE a small control frame. Validation is not modelled: every message is
- *   accepted.
+ * - Gossip, as gossipsub's heartbeat emits it (emitGossip, doEmitGossip). Heartbeats come every
+ *   second, at a random phase per node. At each, a node that received messages in the last 3
+ *   heartbeats (history_gossip) sends one IHAVE with all their ids to a random choice of its
+ *   eligible peers: the live topic peers outside its mesh as this heartbeat left it. It picks
+ *   gossipFactor = 0.25 of them (rounded down), at least D_lazy = 6, at most all (ihaveFanout):
+ *   with 32 peers that is mostly D_lazy (6.3 on average), with every node connected to every
+ *   other a quarter of the fleet (16-17 at 75 nodes).
+ *   With nothing to announce it sends no IHAVE. A peer lacking some of the ids answers one IWANT
+ *   for those, and gets each message if it is within the last 5 heartbeats (history_length).
+ *   A node with nothing to gossip and a healthy mesh skips its heartbeat (it would change
+ *   nothing).
+ * - Bytes: a frame costs the length of its protobuf encoding as gossipsub writes it (frameBytes,
+ *   from the field sizes in RPC_BYTES), before the stream's length prefix: a message is its
+ *   payload in a signed envelope (author, seqno, topic, Ed25519 signature and the author's
+ *   public key, which StrictSign sends although an Ed25519 peer id already holds it: 173 bytes
+ *   around a payload of 128 B .. 16 KB); IHAVE and IWANT carry 44-byte message ids (key and
+ *   seqno); IHAVE with one id is 63 bytes. Validation is not modelled: every message is accepted.
+ * - Left out, because the definitions topic never reaches them: IHAVE cut to 5,000 ids, at most
+ *   10 IHAVE taken per peer and heartbeat, at most 3 answers to IWANT per message and peer, peer
+ *   scores (every peer stays above gossipThreshold), IDONTWANT (sent for payloads of 512 bytes and
+ *   more). An IWANT for several ids is answered with one frame per message, where gossipsub
+ *   batches them in one frame of the same bytes.
  */
-import { type Rng, type TopicMessage } from '../node/core/index.js'
+import { DEFINITIONS_TOPIC, type Rng, type TopicMessage } from '../node/core/index.js'
 
 /** gossipsub's parameters (js-libp2p @libp2p/gossipsub defaults). */
 export const GOSSIPSUB = Object.freeze({
@@ -35,8 +49,10 @@ export const GOSSIPSUB = Object.freeze({
   Dlo: 4,
   /** Above this at a heartbeat, prune down to D. */
   Dhi: 12,
-  /** Peers outside the mesh that each heartbeat's gossip goes to. */
+  /** The fewest peers outside the mesh that a heartbeat's gossip goes to. */
   Dlazy: 6,
+  /** The fraction of the eligible peers outside the mesh that a heartbeat's gossip goes to. */
+  gossipFactor: 0.25,
   heartbeatMs: 1000,
   /** Heartbeats whose messages are announced in IHAVE. */
   historyGossip: 3,
@@ -44,17 +60,60 @@ export const GOSSIPSUB = Object.freeze({
   historyLength: 5
 })
 
-/** Bytes of gossipsub's frames around a payload (protobuf RPC over a libp2p stream). */
+/** Bytes of a varint holding n (n >= 0). */
+function varintBytes (n: number): number {
+  let bytes = 1
+  for (let v = n; v >= 128; v = Math.floor(v / 128)) bytes++
+  return bytes
+}
+
+/** Bytes of a length-delimited protobuf field (one-byte tag, length, body) whose body is n bytes. */
+function field (n: number): number {
+  return 1 + varintBytes(n) + n
+}
+
+/**
+ * Sizes of the fields gossipsub's frames are made of (its protobuf RPC; StrictSign, Ed25519
+ * keys, the definitions topic). frameBytes assembles them.
+ */
 export const RPC_BYTES = Object.freeze({
-  /** Signed envelope: author (38), seqno (8), topic, Ed25519 signature (64), keys and framing. */
-  messageOverhead: 136,
-  /** An IHAVE or IWANT control frame, before its ids. */
-  controlBase: 22,
-  /** One message id (author + seqno) in IHAVE or IWANT. */
-  idBytes: 50,
-  graft: 21,
-  prune: 27
+  /** The topic's name, UTF-8. */
+  topic: new TextEncoder().encode(DEFINITIONS_TOPIC).length,
+  /** The author's peer id: an identity multihash of the Ed25519 public key. */
+  from: 38,
+  /** The author's public key in its protobuf form (sent by StrictSign in every message). */
+  key: 36,
+  seqno: 8,
+  /** Ed25519. */
+  signature: 64,
+  /** A message id: the author's key (protobuf form) and the seqno (msgIdFnStrictSign). */
+  messageId: 44,
+  /** PRUNE's backoff (60 s) as a varint; no peer exchange (doPX is off). */
+  backoff: varintBytes(60)
 })
+
+/** Bytes of one encoded gossipsub RPC frame (see the module doc), by kind. */
+export const frameBytes = Object.freeze({
+  /** A frame with one message of `payload` bytes. */
+  message: (payload: number): number => field(
+    field(RPC_BYTES.from) + field(payload) + field(RPC_BYTES.seqno) + field(RPC_BYTES.topic) + field(RPC_BYTES.signature) + field(RPC_BYTES.key)
+  ),
+  /** IHAVE for `ids` message ids of the topic. */
+  ihave: (ids: number): number => field(field(field(RPC_BYTES.topic) + ids * field(RPC_BYTES.messageId))),
+  /** IWANT for `ids` message ids (IWANT names no topic). */
+  iwant: (ids: number): number => field(field(ids * field(RPC_BYTES.messageId))),
+  graft: field(field(field(RPC_BYTES.topic))),
+  prune: field(field(field(RPC_BYTES.topic) + 1 + RPC_BYTES.backoff))
+})
+
+/**
+ * How many of its `eligible` peers a heartbeat's IHAVE goes to: gossipFactor of them, at least
+ * D_lazy, at most all. gossipsub's doEmitGossip takes `slice(0, max(Dlazy, gossipFactor ×
+ * eligible))` of them shuffled, so the fraction rounds down.
+ */
+export function ihaveFanout (eligible: number): number {
+  return Math.min(eligible, Math.max(GOSSIPSUB.Dlazy, Math.floor(GOSSIPSUB.gossipFactor * eligible)))
+}
 
 /** One gossipsub frame between two nodes. */
 export type GossipRpc =
@@ -72,6 +131,8 @@ export interface GossipMessage {
   readonly payload: TopicMessage
   /** Payload bytes (the core's encoding). */
   readonly bytes: number
+  /** Bytes of a frame carrying it (frameBytes.message). */
+  readonly frameBytes: number
   readonly publishedAt: number
 }
 
@@ -149,13 +210,13 @@ export class GossipModel {
 
   /** Node i publishes `payload` (flood publish to every live peer). */
   publish (i: number, payload: TopicMessage, bytes: number, now: number): GossipMessage {
-    const message = { id: this.#messages.length, origin: i, payload, bytes, publishedAt: now, seen: new Uint8Array(this.#conns.length) }
+    const message = { id: this.#messages.length, origin: i, payload, bytes, frameBytes: frameBytes.message(bytes), publishedAt: now, seen: new Uint8Array(this.#conns.length) }
     this.#messages.push(message)
     this.counters.published++
     message.seen[i] = 1
     this.#remember(i, message.id, now)
     for (const j of this.#conns[i] as number[]) {
-      if (this.#host.isUp(j)) this.#host.send(i, j, { kind: 'message', id: message.id }, bytes + RPC_BYTES.messageOverhead, now)
+      if (this.#host.isUp(j)) this.#host.send(i, j, { kind: 'message', id: message.id }, message.frameBytes, now)
     }
     return message
   }
@@ -170,7 +231,7 @@ export class GossipModel {
         this.counters.delivered++
         this.#remember(j, m.id, now)
         for (const k of this.#mesh[j] as number[]) {
-          if (k !== i && k !== m.origin) this.#host.send(j, k, rpc, m.bytes + RPC_BYTES.messageOverhead, now)
+          if (k !== i && k !== m.origin) this.#host.send(j, k, rpc, m.frameBytes, now)
         }
         this.#host.deliver(j, m, now)
         break
@@ -179,7 +240,7 @@ export class GossipModel {
         const want = rpc.ids.filter((id) => (this.#messages[id] as { seen: Uint8Array }).seen[j] !== 1)
         if (want.length > 0) {
           this.counters.iwant++
-          this.#host.send(j, i, { kind: 'iwant', ids: want }, RPC_BYTES.controlBase + RPC_BYTES.idBytes * want.length, now)
+          this.#host.send(j, i, { kind: 'iwant', ids: want }, frameBytes.iwant(want.length), now)
         }
         break
       }
@@ -190,7 +251,7 @@ export class GossipModel {
           for (let k = 0; k < cache.length; k += 2) {
             if (cache[k] === id && (cache[k + 1] as number) > oldest) {
               const m = this.#messages[id] as GossipMessage
-              this.#host.send(j, i, { kind: 'message', id }, m.bytes + RPC_BYTES.messageOverhead, now)
+              this.#host.send(j, i, { kind: 'message', id }, m.frameBytes, now)
               break
             }
           }
@@ -233,8 +294,8 @@ export class GossipModel {
       const others = (this.#conns[i] as number[]).filter((j) => !mesh.includes(j) && this.#host.isUp(j))
       // One frame object for all the copies (frames are never changed once sent).
       const rpc: GossipRpc = { kind: 'ihave', ids }
-      const bytes = RPC_BYTES.controlBase + RPC_BYTES.idBytes * ids.length
-      for (const j of this.#pickInPlace(others, GOSSIPSUB.Dlazy)) {
+      const bytes = frameBytes.ihave(ids.length)
+      for (const j of this.#pickInPlace(others, ihaveFanout(others.length))) {
         this.counters.ihave++
         this.#host.send(i, j, rpc, bytes, now)
       }
@@ -285,7 +346,7 @@ export class GossipModel {
         if (!theirs.includes(i)) theirs.push(i)
       } else {
         this.counters.grafts++
-        this.#host.send(i, j, { kind: 'graft' }, RPC_BYTES.graft, now)
+        this.#host.send(i, j, { kind: 'graft' }, frameBytes.graft, now)
       }
     }
   }
@@ -301,7 +362,7 @@ export class GossipModel {
         if (at >= 0) theirs.splice(at, 1)
       } else {
         this.counters.prunes++
-        this.#host.send(i, j, { kind: 'prune' }, RPC_BYTES.prune, now)
+        this.#host.send(i, j, { kind: 'prune' }, frameBytes.prune, now)
       }
     }
     mesh.length = 0
