@@ -14,8 +14,9 @@
  *   starts at suspicionMaxMult x min, where min = suspicionMult x max(1, log10 N) x
  *   probeInterval, and falls toward min as other members independently confirm the suspicion
  *   (Lifeguard's dogpile: max - (max - min) log(c + 1) / log(k + 1) after c of the expected
- *   k confirmations). A member that hears it is suspected (or declared dead) at an incarnation
- *   >= its own refutes: it bumps its incarnation above it and spreads `alive`.
+ *   k confirmations; each of the first k is re-spread, later ones are ignored). A member that
+ *   hears it is suspected (or declared dead) at an incarnation >= its own refutes: it bumps its
+ *   incarnation above it and spreads `alive`.
  * - Precedence. Updates about a member are ordered by (incarnation, state) with alive < suspect
  *   < dead/left at equal incarnation: alive@i overrides suspect or dead only if i is higher.
  *   The rules are the same whichever node an update comes from, ourselves included.
@@ -1057,8 +1058,11 @@ export class Membership {
     const existing = this.#suspicions?.get(n)
     if (state === 'suspect' && existing !== undefined && incarnation <= existing.incarnation) {
       // A confirmation, if from someone new (our own failed probe counts when the suspicion came
-      // from elsewhere): the timeout shrinks (Lifeguard) and the news spreads.
-      if (!existing.confirmations.has(from)) {
+      // from elsewhere): the timeout shrinks (Lifeguard) and the news spreads. Past the expected
+      // k confirmations nothing changes, so they are neither counted nor re-spread (memberlist's
+      // rule): in a crash storm every prober confirms every death, and re-spreading each
+      // confirmation cost every node O(N) rumours per death.
+      if (existing.confirmations.size - 1 < existing.expected && !existing.confirmations.has(from)) {
         existing.confirmations.add(from)
         const deadline = existing.start + suspicionTimeout(existing)
         if (deadline !== existing.deadline) {
