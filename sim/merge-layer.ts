@@ -221,7 +221,7 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     let lastCollected: number | undefined
 
     const setSpec = (id: DefinitionId, definition: string, now: number): MergeOutput[] => {
-      const spec = specFor(definition, memberCount(core.members))
+      const spec = specFor(definition, core.memberCount)
       if (spec === undefined) return []
       let k = numberOf.get(id)
       if (k === undefined) { k = numberOf.size + 1; numberOf.set(id, k) }
@@ -241,7 +241,7 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
       const out: MergeOutput[] = []
       const due = Math.floor((now - COLLECT_OFFSET_MS) / 1000) - 1
       const from = lastCollected === undefined ? due : lastCollected + 1
-      const sources = memberCount(core.members)
+      const sources = core.memberCount
       for (let second = from; second <= due; second++) {
         if (!liveAt.has(second)) liveAt.set(second, live)
         for (const [id, inst] of known) {

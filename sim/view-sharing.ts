@@ -3,20 +3,20 @@
  * ViewChanges hook) so that cores holding views with the same content hold one MemberSet.
  * A MemberSet of 10,000 members is ~240 KB; 10,000 private copies would be 2.4 GB.
  *
- * - Memo. A change (with or without one member) applied to a set is computed once: every core
- *   that holds the same set and learns the same change (every survivor learns of every crash)
- *   gets the same derived set.
- * - Interning by content. After a crash storm, cores have learned the deaths in different
- *   orders, so the memo alone leaves each with its own chain of sets, although all chains end at
- *   the same content. Every derived set is therefore looked up by a hash of its content (an
- *   order-independent sum of its members' mixed keys, kept per set and updated per change in
- *   O(1)) and, if an equal set is known, that one is returned instead.
+ * - Memo. A join applied to a set is computed once: every core that holds the same set and
+ *   learns the same join gets the same derived set.
+ * - Interning by content. Cores drop departed members in batches (MergeCore keeps them marked
+ *   gone until there are many), and after a crash storm each has learned the deaths in its own
+ *   order, so its batches differ from the others' although all end at the same content. Every
+ *   derived set is therefore looked up by a hash of its content (an order-independent sum of
+ *   its members' mixed keys, kept per set and updated per change in O(changed members)) and, if
+ *   an equal set is known, that one is returned instead.
  * Both tables are bounded (they start afresh past a limit), so they never hold more than a few
  * hundred sets that no core holds. (WeakRefs would not do: their targets live until the end of
  * the synchronous job, which is the whole run.)
  */
 import { fmix32, type PeerId } from '../node/core/index.js'
-import { indexOfMember, memberCount, withMember, withoutMember, type MemberSet, type ViewChanges } from '../node/merge/index.js'
+import { indexOfMember, memberCount, withMember, withoutMembers, type MemberSet, type ViewChanges } from '../node/merge/index.js'
 
 /** Derivations (and interned sets) each table keeps before it starts afresh (~240 KB a set at 10,000 members). */
 const LIMIT = 256
@@ -36,7 +36,7 @@ function sameContent (a: MemberSet, b: MemberSet): boolean {
 
 /** Counters of a ViewSharing (tests, and the figures in docs/SIMULATOR.md). */
 export interface ViewSharingStats {
-  /** Changes answered by the memo. */
+  /** Joins answered by the memo. */
   memoHits: number
   /** Derived sets replaced by an equal interned one. */
   interned: number
@@ -82,35 +82,41 @@ export function createViewSharing (): ViewSharing {
     return derived
   }
 
-  /** One memo per change: with(set, id) and without(set, id) must never answer for each other. */
-  const memo = (change: (set: MemberSet, id: PeerId) => MemberSet, sign: 1 | -1): ((set: MemberSet, id: PeerId) => MemberSet) => {
-    let derived = new WeakMap<MemberSet, Map<PeerId, MemberSet>>()
-    let size = 0
-    return (set, id) => {
-      let bySet = derived.get(set)
-      if (bySet === undefined) { bySet = new Map(); derived.set(set, bySet) }
-      let next = bySet.get(id)
-      if (next !== undefined) {
-        stats.memoHits++
-        return next
-      }
-      next = change(set, id)
-      if (next !== set) {
-        stats.derived++
-        // The changed member's share: it is in whichever of the two sets is the larger.
-        const larger = sign === 1 ? next : set
-        const i = indexOfMember(larger, id)
-        const share = memberMix(larger.hi[i]!, larger.lo[i]!)
-        next = intern(next, (hashOf(set) + sign * share) >>> 0)
-      }
-      if (++size > LIMIT) {
-        derived = new WeakMap()
-        size = 0
-      } else {
-        bySet.set(id, next)
-      }
+  let joins = new WeakMap<MemberSet, Map<PeerId, MemberSet>>()
+  let joinsSize = 0
+  const joined = (set: MemberSet, id: PeerId): MemberSet => {
+    let bySet = joins.get(set)
+    if (bySet === undefined) { bySet = new Map(); joins.set(set, bySet) }
+    let next = bySet.get(id)
+    if (next !== undefined) {
+      stats.memoHits++
       return next
     }
+    next = withMember(set, id)
+    if (next !== set) {
+      stats.derived++
+      const i = indexOfMember(next, id)
+      next = intern(next, (hashOf(set) + memberMix(next.hi[i]!, next.lo[i]!)) >>> 0)
+    }
+    if (++joinsSize > LIMIT) {
+      joins = new WeakMap()
+      joinsSize = 0
+    } else {
+      bySet.set(id, next)
+    }
+    return next
   }
-  return { withMember: memo(withMember, 1), withoutMember: memo(withoutMember, -1), stats }
+
+  const left = (set: MemberSet, ids: readonly PeerId[]): MemberSet => {
+    let h = hashOf(set)
+    for (const id of ids) {
+      const i = indexOfMember(set, id)
+      if (i >= 0) h = (h - memberMix(set.hi[i]!, set.lo[i]!)) >>> 0
+    }
+    const next = withoutMembers(set, ids)
+    if (next === set) return set
+    stats.derived++
+    return intern(next, h)
+  }
+  return { withMember: joined, withoutMembers: left, stats }
 }

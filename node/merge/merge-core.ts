@@ -69,7 +69,7 @@ import {
 import { PointRing, type RingConfig, type RingMergeResult, type RingStats, type StoredPoint } from './point-ring.js'
 import { checkSpec, expectationOf, sameStorage, valueFits, type InstrumentationSpec } from './spec.js'
 import {
-  estimatedHeight, hasMemberKey, indexOfMember, instrumentationKey, joinCanMove, leaveCanMove, memberKey, membersOf, withMember, withoutMember, treePosition,
+  estimatedHeight, hasMemberKey, indexOfMember, instrumentationKey, joinCanMove, leaveCanMove, memberKey, membersOf, withMember, withoutMembers, treePosition,
   type InstrumentationKey, type MemberSet, type TreePosition
 } from './tree.js'
 
@@ -114,9 +114,9 @@ export interface MergeCoreInit {
    */
   readonly treeScratch?: Float64Array
   /**
-   * How the core derives a view with or without one member. @default tree.ts's withMember and
-   * withoutMember. The simulator passes memoized ones, so that cores applying the same change to
-   * the same shared set share the result instead of copying 10,000 keys each.
+   * How the core derives a view with one member more or several fewer. @default tree.ts's
+   * withMember and withoutMembers. The simulator passes sharing ones, so that cores deriving
+   * the same content share one set instead of copying 10,000 keys each.
    */
   readonly viewChanges?: ViewChanges
 }
@@ -124,8 +124,16 @@ export interface MergeCoreInit {
 /** Derivations of one view from another (immutable MemberSets). */
 export interface ViewChanges {
   readonly withMember: (set: MemberSet, id: PeerId) => MemberSet
-  readonly withoutMember: (set: MemberSet, id: PeerId) => MemberSet
+  readonly withoutMembers: (set: MemberSet, ids: readonly PeerId[]) => MemberSet
 }
+
+/**
+ * Members that left are kept in the view's set, marked gone, until this many have gone (at
+ * least GONE_MIN, else a 16th of the set): a departure then costs no O(N) copy of the view. In
+ * a crash storm every node learns of every death, in its own order; copying the view at each
+ * cost the simulator O(N^3) (and each daemon O(N) per death).
+ */
+const GONE_MIN = 64
 
 /** Activity counters (debugState). */
 export interface MergeCounters {
@@ -227,7 +235,11 @@ export class MergeCore {
   readonly #selfKey: number
   readonly #config: MergeConfig
   #now: number
+  /** The view's set: the members, and the gone ones until the next compaction (#compact). */
   #view: MemberSet
+  /** Members that left but are still in #view's set (by id and by key): members no more. */
+  readonly #gone = new Set<PeerId>()
+  readonly #goneKeys = new Set<number>()
   #viewVersion = 0
   /** Members suspected by the membership (SWIM): routed around, still members. */
   readonly #suspects = new Set<PeerId>()
@@ -264,7 +276,7 @@ export class MergeCore {
     this.#config = mergeConfig(init.config)
     this.#now = init.now
     this.#view = this.#withSelf(init.members === undefined ? [] : init.members)
-    this.#changes = init.viewChanges ?? { withMember, withoutMember }
+    this.#changes = init.viewChanges ?? { withMember, withoutMembers }
     this.#restore = new Map(init.restore ?? [])
     this.#scratch = init.treeScratch ?? new Float64Array(0)
     this.#timers.set('sweep', (Math.floor(init.now / 1000) + 1) * 1000)
@@ -312,13 +324,27 @@ export class MergeCore {
     for (const inst of this.#instrumentations.values()) inst.stale = true
   }
 
-  /** Indices into the view of the avoided members, ascending (treePosition leaves them out). */
+  /** Indices into the view's set of the avoided and gone members, ascending (treePosition leaves them out). */
   #excluded (): number[] {
-    if (this.#suspects.size === 0 && this.#unreachable.size === 0) return []
+    if (this.#suspects.size === 0 && this.#unreachable.size === 0 && this.#gone.size === 0) return []
     const out: number[] = []
     for (const id of this.#suspects) out.push(indexOfMember(this.#view, id))
     for (const id of this.#unreachable.keys()) if (!this.#suspects.has(id)) out.push(indexOfMember(this.#view, id))
+    for (const id of this.#gone) out.push(indexOfMember(this.#view, id))
     return out.filter((i) => i >= 0).sort((a, b) => a - b)
+  }
+
+  /** Whether `id` is a member of the view (gone ones are not). */
+  #isMember (id: PeerId): boolean {
+    return !this.#gone.has(id) && indexOfMember(this.#view, id) >= 0
+  }
+
+  /** Drops the gone members from the view's set once there are many (GONE_MIN). */
+  #compact (): void {
+    if (this.#gone.size < Math.max(GONE_MIN, this.#view.ids.length >>> 4)) return
+    this.#view = this.#changes.withoutMembers(this.#view, [...this.#gone])
+    this.#gone.clear()
+    this.#goneKeys.clear()
   }
 
   /** Member `id` joined the view, or is alive again (a suspicion refuted). */
@@ -327,9 +353,13 @@ export class MergeCore {
     const wasAvoided = this.#isAvoided(id)
     this.#suspects.delete(id)
     this.#unreachable.delete(id)
-    const next = this.#changes.withMember(this.#view, id)
-    if (next === this.#view && !wasAvoided) return
-    this.#view = next
+    if (this.#gone.delete(id)) {
+      this.#goneKeys.delete(memberKey(id))
+    } else {
+      const next = this.#changes.withMember(this.#view, id)
+      if (next === this.#view && !wasAvoided) return
+      this.#view = next
+    }
     this.#readmit(id)
     this.#recentlyDown.delete(memberKey(id))
   }
@@ -340,7 +370,7 @@ export class MergeCore {
    */
   memberSuspect (id: PeerId, now: number): void {
     this.#clamp(now)
-    if (id === this.#self || this.#suspects.has(id) || indexOfMember(this.#view, id) < 0) return
+    if (id === this.#self || this.#suspects.has(id) || !this.#isMember(id)) return
     this.#avoid(id)
     this.#suspects.add(id)
   }
@@ -348,18 +378,19 @@ export class MergeCore {
   /** Member `id` left the view (failed or left); its contributions stay acceptable for the late window. */
   memberDown (id: PeerId, now: number): void {
     const t = this.#clamp(now)
-    if (id === this.#self) return
+    if (id === this.#self || !this.#isMember(id)) return
     const wasAvoided = this.#isAvoided(id)
     this.#suspects.delete(id)
     this.#unreachable.delete(id)
     this.#watches.delete(id)
-    const next = this.#changes.withoutMember(this.#view, id)
-    if (next === this.#view) return
-    this.#view = next
+    const key = memberKey(id)
+    this.#gone.add(id)
+    this.#goneKeys.add(key)
     // Routed around already: the trees do not change, only the member count.
     if (wasAvoided) this.#viewVersion++
     else this.#moved(id, false)
-    this.#recentlyDown.set(memberKey(id), t)
+    this.#recentlyDown.set(key, t)
+    this.#compact()
   }
 
   /**
@@ -371,7 +402,7 @@ export class MergeCore {
   sendFailed (to: PeerId, message: MergeMessage, now: number): MergeOutput[] {
     const t = this.#clamp(now)
     const out: MergeOutput[] = []
-    if (to === this.#self || indexOfMember(this.#view, to) < 0) return out
+    if (to === this.#self || !this.#isMember(to)) return out
     this.#counters.sendFailures++
     this.#routeAround(to, message, t, out)
     return out
@@ -434,8 +465,8 @@ export class MergeCore {
   setMembers (members: MemberSet | Iterable<PeerId>, now: number): void {
     const t = this.#clamp(now)
     const next = this.#withSelf(members)
-    if (next === this.#view) return
-    // Who left: a merge walk over the two sorted key arrays.
+    if (next === this.#view && this.#gone.size === 0) return
+    // Who left: a merge walk over the two sorted key arrays (the gone are recorded already).
     const a = this.#view.keys
     const b = next.keys
     let j = 0
@@ -443,7 +474,7 @@ export class MergeCore {
       const k = a[i]!
       while (j < b.length && b[j]! < k) this.#recentlyDown.delete(b[j++]!)
       if (j < b.length && b[j] === k) continue
-      this.#recentlyDown.set(k, t)
+      if (!this.#goneKeys.has(k)) this.#recentlyDown.set(k, t)
     }
     for (; j < b.length; j++) this.#recentlyDown.delete(b[j]!)
     for (const id of [...this.#suspects, ...this.#unreachable.keys()]) {
@@ -451,15 +482,29 @@ export class MergeCore {
       this.#suspects.delete(id)
       this.#unreachable.delete(id)
     }
+    this.#gone.clear()
+    this.#goneKeys.clear()
     this.#view = next
     this.#movedAll()
   }
 
-  /** The current view (suspects included). */
-  get members (): MemberSet { return this.#view }
+  /** The current view (suspects included). O(N) after a departure: see memberCount. */
+  get members (): MemberSet {
+    if (this.#gone.size > 0) {
+      this.#view = this.#changes.withoutMembers(this.#view, [...this.#gone])
+      this.#gone.clear()
+      this.#goneKeys.clear()
+    }
+    return this.#view
+  }
+
+  /** The number of members in the view (suspects included), without materializing it. */
+  get memberCount (): number {
+    return this.#view.ids.length - this.#gone.size
+  }
 
   #isContributor (key: number, now: number): boolean {
-    if (hasMemberKey(this.#view, key)) return true
+    if (hasMemberKey(this.#view, key) && !this.#goneKeys.has(key)) return true
     const down = this.#recentlyDown.get(key)
     return down !== undefined && down >= now - this.#config.lateWindowSeconds * 1000
   }
@@ -557,7 +602,7 @@ export class MergeCore {
       this.#counters.recomputes++
     } else if (inst.positionVersion !== this.#viewVersion) {
       // Changes that cannot move it: only the member count (which the height reads) follows.
-      const members = this.#view.ids.length - this.#avoidedCount()
+      const members = this.memberCount - this.#avoidedCount()
       if (inst.position.members !== members) {
         inst.position = { ...inst.position, members }
         inst.height = estimatedHeight(inst.position, this.#config.fanIn)
@@ -920,7 +965,7 @@ export class MergeCore {
   #check (from: PeerId, id: InstrumentationId, contributors: ContributorSet | undefined, value: Value | undefined, now: number): { inst: Instrumentation } | DropReason {
     const inst = this.#instrumentations.get(id)
     if (inst === undefined) return 'unknown-instrumentation'
-    if (indexOfMember(this.#view, from) < 0) return 'not-a-member'
+    if (!this.#isMember(from)) return 'not-a-member'
     if (value !== undefined && !valueFits(inst.spec, value)) return 'wrong-shape'
     if (contributors !== undefined && !this.#allContributors(contributors, now)) return 'not-a-member'
     return { inst }
@@ -1110,7 +1155,7 @@ export class MergeCore {
     const c = this.#counters
     return {
       now: this.#now,
-      members: this.#view.ids.length,
+      members: this.memberCount,
       suspects: [...this.#suspects],
       unreachable: Object.fromEntries(this.#unreachable),
       counters: { ...c, received: { ...c.received }, dropped: { ...c.dropped } },

@@ -158,6 +158,28 @@ export function withoutMember (set: MemberSet, id: PeerId): MemberSet {
   return { ids, keys, hi, lo }
 }
 
+/** `set` without every member of `ids` (absent ones ignored; the same set if none is there). One O(N) pass. */
+export function withoutMembers (set: MemberSet, ids: Iterable<PeerId>): MemberSet {
+  const drop = new Set<number>()
+  for (const id of ids) {
+    const i = indexOfMember(set, id)
+    if (i >= 0) drop.add(i)
+  }
+  if (drop.size === 0) return set
+  const n = set.ids.length - drop.size
+  const keys = new Float64Array(n)
+  const hi = new Uint32Array(n)
+  const lo = new Uint32Array(n)
+  const kept: PeerId[] = new Array<PeerId>(n)
+  let j = 0
+  for (let i = 0; i < set.ids.length; i++) {
+    if (drop.has(i)) continue
+    keys[j] = set.keys[i]!; hi[j] = set.hi[i]!; lo[j] = set.lo[i]!; kept[j] = set.ids[i]!
+    j++
+  }
+  return { ids: kept, keys, hi, lo }
+}
+
 // ---- scores ------------------------------------------------------------------------------------
 
 /** An instrumentation's key h_I, split as member keys are. */

@@ -13,27 +13,36 @@ test('cores that learn the same deaths in different orders end up holding one se
   const base = membersOf(ids)
   const dead = ['peer-3', 'peer-17', 'peer-40', 'peer-41']
   const orders = [dead, [...dead].reverse(), ['peer-40', 'peer-3', 'peer-41', 'peer-17']]
-  const ends = orders.map((order) => order.reduce((set, id) => sharing.withoutMember(set, id), base))
+  const ends = orders.map((order) => order.reduce((set, id) => sharing.withoutMembers(set, [id]), base))
   t.is(ends[1], ends[0])
   t.is(ends[2], ends[0])
   t.true(sameMembers(ends[0]!, dead.reduce(withoutMember, base)))
   t.true(sharing.stats.interned > 0)
 })
 
-test('the same change of the same set is derived once', (t) => {
+test('the same join of the same set is derived once, and the same departures give the same set', (t) => {
   const sharing = createViewSharing()
   const base = membersOf(ids)
-  const a = sharing.withoutMember(base, 'peer-5')
-  const b = sharing.withoutMember(base, 'peer-5')
-  t.is(a, b)
+  t.is(sharing.withMember(base, 'newcomer'), sharing.withMember(base, 'newcomer'))
   t.is(sharing.stats.derived, 1)
   t.is(sharing.stats.memoHits, 1)
+  t.is(sharing.withoutMembers(base, ['peer-5', 'peer-6']), sharing.withoutMembers(base, ['peer-6', 'peer-5']))
+  t.is(sharing.stats.interned, 1)
+})
+
+test('batches of departures in any grouping end at one set', (t) => {
+  const sharing = createViewSharing()
+  const base = membersOf(ids)
+  const one = sharing.withoutMembers(sharing.withoutMembers(base, ['peer-1', 'peer-2']), ['peer-3'])
+  const other = sharing.withoutMembers(sharing.withoutMembers(base, ['peer-3']), ['peer-2', 'peer-1', 'not-a-member'])
+  t.is(one, other)
+  t.true(sameMembers(one, ['peer-1', 'peer-2', 'peer-3'].reduce(withoutMember, base)))
 })
 
 test('a crash and its restart lead back to the warm start set', (t) => {
   const sharing = createViewSharing()
   const base = membersOf(ids)
-  const back = sharing.withMember(sharing.withoutMember(base, 'peer-9'), 'peer-9')
+  const back = sharing.withMember(sharing.withoutMembers(base, ['peer-9']), 'peer-9')
   t.is(back, base)
 })
 
@@ -42,16 +51,16 @@ test('with and without never answer for each other, and a newcomer is added in k
   const base = membersOf(ids)
   const grown = sharing.withMember(base, 'newcomer')
   t.true(sameMembers(grown, withMember(base, 'newcomer')))
-  t.is(sharing.withoutMember(base, 'newcomer'), base)
+  t.is(sharing.withoutMembers(base, ['newcomer']), base)
   t.is(sharing.withMember(base, 'peer-1'), base)
-  t.true(sameMembers(sharing.withoutMember(grown, 'newcomer'), base))
+  t.true(sameMembers(sharing.withoutMembers(grown, ['newcomer']), base))
 })
 
 test('sets with equal hashes but different members are not merged', (t) => {
   const sharing = createViewSharing()
   const base = membersOf(ids)
   // Every removal of a distinct member gives a distinct content: none may come back as another.
-  const removed = ids.map((id) => sharing.withoutMember(base, id))
+  const removed = ids.map((id) => sharing.withoutMembers(base, [id]))
   for (let i = 0; i < removed.length; i++) {
     t.false(removed[i]!.ids.includes(ids[i]!))
     t.is(removed[i]!.ids.length, ids.length - 1)

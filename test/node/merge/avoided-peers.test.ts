@@ -187,6 +187,8 @@ test('through any sequence of joins, leaves, suspicions and failed sends, the ke
   for (const self of [all[0]!, all[7]!, all[13]!]) {
     const core = createMergeCore({ self, now: ms(T), members: set, config: { fanIn: 4, replicas: 1 } })
     core.setInstrumentation(ID, SPEC, ms(T))
+    // The view as the test knows it (the core keeps departed members marked gone, not copied out).
+    const live = new Set(set.ids)
     let x = 12345
     const rand = (n: number): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n }
     for (let step = 0; step < 300; step++) {
@@ -194,16 +196,18 @@ test('through any sequence of joins, leaves, suspicions and failed sends, the ke
       if (peer === self) continue
       const now = ms(T, step)
       switch (rand(5)) {
-        case 0: core.memberUp(peer, now); break
-        case 1: core.memberDown(peer, now); break
+        case 0: core.memberUp(peer, now); live.add(peer); break
+        case 1: core.memberDown(peer, now); live.delete(peer); break
         case 2: core.memberSuspect(peer, now); break
         case 3: core.sendFailed(peer, { type: 'ack' }, now); break
         default: core.handle(peer, { type: 'ack' }, now)
       }
       const state = core.debugState() as { suspects: string[], unreachable: Record<string, number> }
       const avoided = new Set([...state.suspects, ...Object.keys(state.unreachable)])
-      const excluded = core.members.ids.flatMap((id, i) => (avoided.has(id) ? [i] : []))
-      t.deepEqual(core.position(ID), treePosition(core.members, key, self, { fanIn: 4, replicas: 1 }, undefined, excluded), `step ${step}`)
+      const view = membersOf(live)
+      const excluded = view.ids.flatMap((id, i) => (avoided.has(id) ? [i] : []))
+      t.is(core.memberCount, live.size)
+      t.deepEqual(core.position(ID), treePosition(view, key, self, { fanIn: 4, replicas: 1 }, undefined, excluded), `step ${step}`)
       checked++
     }
     recomputes += core.counters.recomputes
@@ -211,4 +215,26 @@ test('through any sequence of joins, leaves, suspicions and failed sends, the ke
   t.true(checked > 800)
   // The test means something only if many changes left the position alone.
   t.true(recomputes < checked / 2, `${recomputes} recomputes in ${checked} changes`)
+})
+
+test('departed members are members no more, whether still marked gone or compacted out, and can come back', (t) => {
+  const many = Array.from({ length: 100 }, (_, i) => clusterPeerId(i))
+  const self = many[0]!
+  const core = createMergeCore({ self, now: ms(T), members: membersOf(many), config: { fanIn: 4, replicas: 1 } })
+  core.setInstrumentation(ID, SPEC, ms(T))
+  const departed = many.slice(30)
+  departed.forEach((id, i) => {
+    core.memberDown(id, ms(T, i))
+    // Before and after the view is compacted (64 gone), the position is the one over the rest.
+    t.deepEqual(core.position(ID), treePosition(membersOf(many.filter((p) => !departed.slice(0, i + 1).includes(p))), key, self, { fanIn: 4, replicas: 1 }))
+  })
+  t.is(core.memberCount, 30)
+  const gone = departed[5]!
+  core.handle(gone, partial(gone, T, 1), ms(T + 1, 100))
+  t.is(core.counters.dropped['not-a-member'], 1, 'a departed sender is refused')
+  core.memberUp(gone, ms(T + 1, 200))
+  t.is(core.memberCount, 31)
+  core.handle(gone, partial(gone, T, 1), ms(T + 1, 300))
+  t.is(core.counters.dropped['not-a-member'], 1, 'back as a member')
+  t.is(core.members.ids.length, 31)
 })
