@@ -3,9 +3,11 @@
  * factories, start it, stop it on SIGINT/SIGTERM. Everything else is testable without a process.
  */
 import './shim.js'
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 import { createNode, DEFAULT_STOP_BUDGET_MS } from './daemon.js'
 import { ConfigError, resolveStartConfig, startOptionsHelp } from './config.js'
 import { generateNetworkKey, networkKeyFingerprint, writeNetworkKey } from './mesh/index.js'
@@ -22,9 +24,28 @@ options for start (flags win over the environment, the environment over the conf
 ${startOptionsHelp()}
 `
 
+/** The simulator's memory budget (issue 7: 10,000 nodes within 8 GB), as V8's old-space limit, MB. */
+const SIM_HEAP_MB = 8192
+
+/**
+ * Runs this command again in a child whose V8 heap may grow to SIM_HEAP_MB (Node's default, ~4
+ * GB here, is too small for a crash storm at 10,000 nodes, and the limit is fixed at start);
+ * undefined when this process already has it (or was started by this function).
+ */
+function withSimHeap (): number | undefined {
+  if (getHeapStatistics().heap_size_limit >= SIM_HEAP_MB * 1024 * 1024 || process.env.HEATMESH_SIM_CHILD === '1') return undefined
+  const r = spawnSync(process.execPath, [...process.execArgv, `--max-old-space-size=${SIM_HEAP_MB}`, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, HEATMESH_SIM_CHILD: '1' }
+  })
+  return r.status ?? 1
+}
+
 async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (command === 'sim') {
+    const code = withSimHeap()
+    if (code !== undefined) return code
     // The simulator is a plug-in of the command, loaded by URL at run time: sim/ depends on
     // node/'s protocol core, and node/ has no dependency on sim/.
     // A plain run is synchronous; --calibrate (real libp2p nodes) returns a promise.
