@@ -38,7 +38,10 @@
  *   the next partial for that parent is due and the ack is more than watchTimeoutMs overdue,
  *   the parent is routed around as if a send had failed, and that partial goes to the new
  *   parent. A silent parent costs its children at most watchIntervalMs + 1 s of partials, at
- *   any fleet size, for one small message per child, parent and interval. Avoided peers stay members, so their
+ *   any fleet size, for one small message per child, parent and interval. It is not tried
+ *   again blindly after unreachableMs (that would lose a second of partials every time until
+ *   its death is known, 16 s and more at 10,000 members): it gets an `ack-request` instead, and
+ *   only its answer (any message from it), or the membership, brings it back. Avoided peers stay members, so their
  *   own pieces are still accepted; a refuted suspicion, a message from the peer or
  *   unreachableMs puts them back. Every change of parent is safe for exactly-once, since
  *   pieces carry their contributors.
@@ -224,6 +227,8 @@ interface ForwardTimer extends TimedEvent {
 
 /** The one ack message (it has no fields). */
 const ACK: MergeMessage = Object.freeze({ type: 'ack' })
+/** The one ack-request message. */
+const ACK_REQUEST: MergeMessage = Object.freeze({ type: 'ack-request' })
 
 /** Seconds between two passes that forget assemblies beyond the late window (memory only: range checks refuse them anyway). */
 const FORGET_EVERY_S = 10
@@ -245,6 +250,8 @@ export class MergeCore {
   readonly #suspects = new Set<PeerId>()
   /** Members a send failed to, and until when they are routed around. */
   readonly #unreachable = new Map<PeerId, number>()
+  /** Of those, the ones routed around because an ack was overdue (watching parents). */
+  readonly #silent = new Set<PeerId>()
   /**
    * Parents watched: when the ack asked for last went out (`asked`), and whether it is still
    * owed (`owed`). Kept for peers sent a partial in the last few intervals (#sweep forgets).
@@ -353,6 +360,7 @@ export class MergeCore {
     const wasAvoided = this.#isAvoided(id)
     this.#suspects.delete(id)
     this.#unreachable.delete(id)
+    this.#silent.delete(id)
     if (this.#gone.delete(id)) {
       this.#goneKeys.delete(memberKey(id))
     } else {
@@ -382,6 +390,7 @@ export class MergeCore {
     const wasAvoided = this.#isAvoided(id)
     this.#suspects.delete(id)
     this.#unreachable.delete(id)
+    this.#silent.delete(id)
     this.#watches.delete(id)
     const key = memberKey(id)
     this.#gone.add(id)
@@ -440,6 +449,7 @@ export class MergeCore {
     let w = this.#watches.get(to)
     if (w !== undefined && w.owed && t - w.asked >= c.watchTimeoutMs) {
       this.#counters.parentsSilent++
+      this.#silent.add(to)
       this.#routeAround(to, m, t, out)
       return
     }
@@ -481,6 +491,7 @@ export class MergeCore {
       if (indexOfMember(next, id) >= 0) continue
       this.#suspects.delete(id)
       this.#unreachable.delete(id)
+      this.#silent.delete(id)
     }
     this.#gone.clear()
     this.#goneKeys.clear()
@@ -903,6 +914,7 @@ export class MergeCore {
       const received = this.#counters.received
       received[m.type] = (received[m.type] ?? 0) + 1
       // A peer that talks is reachable again (unless the membership suspects it).
+      this.#silent.delete(from)
       if (this.#unreachable.delete(from) && !this.#suspects.has(from)) this.#readmit(from)
       this.#onMessage(from, m, t, out)
     } catch (err) {
@@ -944,6 +956,9 @@ export class MergeCore {
         if (w !== undefined) w.owed = false
         return
       }
+      case 'ack-request':
+        out.push({ type: 'send', to: from, message: ACK })
+        return
       default: {
         const never: never = m
         throw new Error(`unhandled message ${JSON.stringify(never)}`)
@@ -1100,6 +1115,12 @@ export class MergeCore {
     }
     for (const [id, until] of this.#unreachable) {
       if (until > now) continue
+      if (this.#silent.has(id)) {
+        // Asked, not trusted: its answer (any message) brings it back.
+        this.#unreachable.set(id, now + this.#config.unreachableMs)
+        out.push({ type: 'send', to: id, message: ACK_REQUEST })
+        continue
+      }
       this.#unreachable.delete(id)
       if (!this.#suspects.has(id)) this.#readmit(id)
     }

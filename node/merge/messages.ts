@@ -9,6 +9,7 @@
  *   query-reply      the answer, and whether the answering node is a holder in its own view
  *   ack              parent -> child: the answer to a partial that asked for one (the child
  *                    watches its parents: a silent one is routed around, merge-core.ts)
+ *   ack-request      child -> a parent it routes around for silence: answer if you are there
  *
  * FORMAT, version 1. uv is an unsigned LEB128 varint (shortest form, <= 2^53 - 1, at most 8
  * bytes); bytes = uv length, then the bytes; an id is 1..128 bytes of printable ASCII.
@@ -22,6 +23,7 @@
  *   5 query           requestId:uv id from:uv to:uv
  *   6 query-reply     requestId:uv id holder:u8 n:uv point*n
  *   7 ack             (no body)
+ *   8 ack-request     (no body)
  *   point            = second:uv minreporting:uv nsources:uv flags:u8 (bit0 truncated,
  *                      bit1 contributors, bit2 seconds) [contributors] [n:uv (reporting:uv
  *                      has:u8 [contributors])*n] value:bytes
@@ -76,9 +78,14 @@ export interface PartialMessage {
   readonly ack?: boolean
 }
 
-/** Parent -> child: the answer to a partial that asked for one. */
+/** Parent -> child: the answer to a partial that asked for one, or to an ack-request. */
 export interface AckMessage {
   readonly type: 'ack'
+}
+
+/** Child -> a parent it routes around for silence: an ack brings it back. */
+export interface AckRequestMessage {
+  readonly type: 'ack-request'
 }
 
 /** Root -> replicas: one merge into the root's ring (a finalized second or a late addition). */
@@ -126,10 +133,10 @@ export interface QueryReplyMessage {
 }
 
 /** Every merge-tree message, told apart by `type`. */
-export type MergeMessage = PartialMessage | ReplicaMessage | HistoryRequestMessage | HistoryMessage | QueryMessage | QueryReplyMessage | AckMessage
+export type MergeMessage = PartialMessage | ReplicaMessage | HistoryRequestMessage | HistoryMessage | QueryMessage | QueryReplyMessage | AckMessage | AckRequestMessage
 
 const TYPE_CODE: Record<MergeMessage['type'], number> = {
-  partial: 1, replica: 2, 'history-request': 3, history: 4, query: 5, 'query-reply': 6, ack: 7
+  partial: 1, replica: 2, 'history-request': 3, history: 4, query: 5, 'query-reply': 6, ack: 7, 'ack-request': 8
 }
 
 /** Why bytes from a peer were refused (FieldDecodeError.kind). */
@@ -219,6 +226,7 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
       w.uv(m.requestId); writeId(w, m.id); w.u8(m.holder ? 1 : 0); writePoints(w, m.points)
       break
     case 'ack':
+    case 'ack-request':
       break
     default: {
       const never: never = m
@@ -346,7 +354,7 @@ class MessageReader {
   }
 }
 
-const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack']
+const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack', 'ack-request']
 
 /**
  * Decodes bytes from a peer into a message, validating every field (see the module header).
@@ -423,6 +431,7 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       break
     }
     case 'ack':
+    case 'ack-request':
       out = { type }
       break
     default: {

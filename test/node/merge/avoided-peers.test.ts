@@ -238,3 +238,20 @@ test('departed members are members no more, whether still marked gone or compact
   t.is(core.counters.dropped['not-a-member'], 1, 'back as a member')
   t.is(core.members.ids.length, 31)
 })
+
+test('a parent routed around for silence is asked, not trusted, when unreachableMs ends, and its answer brings it back', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const next = parentOf(deep, withoutMember(members, parent))
+  sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  sends(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20)))
+  t.is(core.position(ID).parent, next, 'routed around after the missing ack')
+  // unreachableMs (10 s) later the sweep asks instead of routing data through it again.
+  const asked = sends(core.tick(ms(T + 13)))
+  t.deepEqual(asked.filter((s) => s.to === parent), [{ to: parent, message: { type: 'ack-request' } }])
+  t.is(core.position(ID).parent, next, 'still routed around')
+  // An ack-request is answered with an ack; the parent's answer brings it back.
+  t.deepEqual(sends(coreOf(parent).handle(deep, { type: 'ack-request' }, ms(T + 13, 5))), [{ to: deep, message: { type: 'ack' } }])
+  core.handle(parent, { type: 'ack' }, ms(T + 13, 10))
+  t.is(core.position(ID).parent, parent)
+})

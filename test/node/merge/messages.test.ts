@@ -40,6 +40,7 @@ const samples: MergeMessage[] = [
   { type: 'partial', id: ID, second: 1_750_000_001, contributors: [], value: undefined, late: true },
   { type: 'partial', id: ID, second: 1_750_000_002, contributors: C1, value: V1, late: false, ack: true },
   { type: 'ack' },
+  { type: 'ack-request' },
   { type: 'replica', id: ID, second: 1_750_000_000, contributors: C1, value: V1, nsources: 12 },
   { type: 'history-request', id: ID, from: 1_749_999_000, to: 1_750_000_011 },
   { type: 'history', id: ID, points, done: true },
