@@ -9,7 +9,7 @@ import { catalog, distributionFromBuckets, encodeValue, mergeValueList, parseIns
 import type { DefinitionId, PeerId } from '../node/core/index.js'
 import { valueLayout } from '../node/instrument/index.js'
 import {
-  createMergeCore, memberCount, mergeMessageByteLength, memberKey, membersOf, type InstrumentationSpec, type MemberSet, type MergeCore,
+  createMergeCore, mergeMessageByteLength, memberKey, membersOf, type InstrumentationSpec, type MemberSet, type MergeCore,
   type MergeMessage, type MergeOutput, type StoredPoint
 } from '../node/merge/index.js'
 import type { Aggregation, AggregationNode, AggregationOutput, AggregationSummary } from './aggregation.js'

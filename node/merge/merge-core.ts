@@ -346,9 +346,9 @@ export class MergeCore {
     return !this.#gone.has(id) && indexOfMember(this.#view, id) >= 0
   }
 
-  /** Drops the gone members from the view's set once there are many (GONE_MIN). */
-  #compact (): void {
-    if (this.#gone.size < Math.max(GONE_MIN, this.#view.ids.length >>> 4)) return
+  /** Drops the gone members from the view's set once there are many (GONE_MIN), or now when forced. */
+  #compact (force = false): void {
+    if (this.#gone.size === 0 || (!force && this.#gone.size < Math.max(GONE_MIN, this.#view.ids.length >>> 4))) return
     this.#view = this.#changes.withoutMembers(this.#view, [...this.#gone])
     this.#gone.clear()
     this.#goneKeys.clear()
@@ -501,11 +501,7 @@ export class MergeCore {
 
   /** The current view (suspects included). O(N) after a departure: see memberCount. */
   get members (): MemberSet {
-    if (this.#gone.size > 0) {
-      this.#view = this.#changes.withoutMembers(this.#view, [...this.#gone])
-      this.#gone.clear()
-      this.#goneKeys.clear()
-    }
+    this.#compact(true)
     return this.#view
   }
 
