@@ -48,11 +48,16 @@ async function tree (d: Daemon, inst: string): Promise<TreeState> {
   return state.merge.instrumentations[inst] as TreeState
 }
 
-/** Waits until second `s` is merged at the root from `n` contributors, as seen from `d`. */
-async function waitMerged (what: string, d: Daemon, inst: string, n: number, timeoutMs: number): Promise<number> {
+/**
+ * Waits until a second `s` >= `from` is merged at the root from `n` contributors, as seen from
+ * `d`. `from` matters: a second before a fault can also have `n` contributors, but a different
+ * `n` (a frozen node's own piece arrived, a child's stuck in it did not).
+ */
+async function waitMerged (what: string, d: Daemon, inst: string, n: number, from: number, timeoutMs: number): Promise<number> {
   let at = 0
   await waitFor(what, timeoutMs, async () => {
     const s = nowSecond() - 3
+    if (s < from) return false
     const [p] = await raw(d, inst, s, 1)
     if (p?.minreporting === n) { at = s; return true }
     return false
@@ -77,8 +82,8 @@ test.serial('eight daemons: every second of a 30 s window, queried from any node
   const createdAt = Date.now()
   id = (await api(a, 'POST', '/ca/instrumentations', SYNTHETIC)).body.id as string
   persisted = (await api(mesh[3]!, 'POST', '/ca/instrumentations', { ...SYNTHETIC, 'persist-data': true })).body.id as string
-  const took = await waitMerged('a second merged from all eight', mesh[5]!, id, 8, 60_000)
-  await waitMerged('the persisted twin merged from all eight', mesh[5]!, persisted, 8, 60_000)
+  const took = await waitMerged('a second merged from all eight', mesh[5]!, id, 8, 0, 60_000)
+  await waitMerged('the persisted twin merged from all eight', mesh[5]!, persisted, 8, 0, 60_000)
   first = took + 1
   t.log(`created -> a second complete from all eight within ${((Date.now() - createdAt) / 1000).toFixed(1)} s`)
   // Let the window pass, plus the merge deadlines.
@@ -112,7 +117,7 @@ test.serial('a mid-tree node killed: the survivors are merged again, and no seco
   const killedAt = nowSecond()
   await victim.kill()
   const asker = alive().find((d) => !holders.has(d.peerId))!
-  const merged = await waitMerged('the seven survivors merged again', asker, id, 7, 60_000)
+  const merged = await waitMerged('the seven survivors merged again', asker, id, 7, killedAt + 1, 60_000)
   t.log(`killed ${victim.name} (${inner!.s.children.length} children) -> seven merged again from second ${merged}, ${merged - killedAt} s after the kill`)
 
   const hosts = mesh.map((d) => d.name)
@@ -142,7 +147,7 @@ test.serial('a mid-tree node frozen (its connections stay open, nothing answers)
   victim.child.kill('SIGSTOP')
   try {
     const asker = live.find((d) => d !== victim && d.peerId !== root)!
-    const merged = await waitMerged('the six others merged again', asker, id, 6, 60_000)
+    const merged = await waitMerged('the six others merged again', asker, id, 6, frozenAt + 1, 60_000)
     const silent = await Promise.all(children.map(async (d) => ((await api(d, 'GET', '/debug/state')).body.merge.counters.parentsSilent as number)))
     t.log(`froze ${victim.name} (children ${children.map((d) => d.name).join(', ')}; parents routed around for a missing ack: ${silent.join(', ')}) -> six merged again from second ${merged}, ${merged - frozenAt} s after`)
     const hosts = mesh.map((d) => d.name)
@@ -170,7 +175,7 @@ test.serial('the root killed: a replica serves the whole history and the new sec
   const killedAt = nowSecond()
   await root!.kill()
   const asker = alive()[0]!
-  const merged = await waitMerged('the five survivors merged under the new root', asker, id, 5, 60_000)
+  const merged = await waitMerged('the five survivors merged under the new root', asker, id, 5, killedAt + 1, 60_000)
   t.log(`killed the root ${root!.name} -> five merged again from second ${merged}, ${merged - killedAt} s after the kill`)
 
   const hosts = mesh.map((d) => d.name)
