@@ -165,6 +165,8 @@ export interface MergeCounters {
   sendFailures: number
   /** Parents routed around because an ack was overdue (watching parents). */
   parentsSilent: number
+  /** Partials re-sent because the parent they went to proved silent or gone before acking them. */
+  resent: number
   /** Bugs caught at the boundary (the daemon lives on). */
   internalErrors: number
 }
@@ -213,7 +215,7 @@ interface PendingQuery {
   fallback: { readonly points: readonly StoredPoint[], readonly from: PeerId } | undefined
 }
 
-type TimerKind = 'query' | 'sweep'
+type TimerKind = 'query' | 'sweep' | 'resend'
 
 /**
  * A forwarding deadline: one per (instrumentation, second) assembled, ~5 per node per second.
@@ -227,6 +229,23 @@ interface ForwardTimer extends TimedEvent {
 
 /** The one ack message (it has no fields). */
 const ACK: MergeMessage = Object.freeze({ type: 'ack' })
+/** A watched parent. */
+interface Watch {
+  /** When the ack asked for last went out. */
+  asked: number
+  /** Whether that ack is still owed. */
+  owed: boolean
+  /** When the last partial went to it. */
+  last: number
+  /** Partials sent to it and not yet acked, oldest first: re-sent elsewhere if it proves gone. */
+  unacked: PartialMessage[]
+  /** How many of `unacked` the owed ack confirms (those sent up to the asking one). */
+  confirms: number
+}
+
+/** Unacked partials kept per parent at most (the oldest go first). */
+const MAX_UNACKED = 256
+
 /** The one ack-request message. */
 const ACK_REQUEST: MergeMessage = Object.freeze({ type: 'ack-request' })
 
@@ -252,11 +271,10 @@ export class MergeCore {
   readonly #unreachable = new Map<PeerId, number>()
   /** Of those, the ones routed around because an ack was overdue (watching parents). */
   readonly #silent = new Set<PeerId>()
-  /**
-   * Parents watched: when the ack asked for last went out (`asked`), and whether it is still
-   * owed (`owed`). Kept for peers sent a partial in the last few intervals (#sweep forgets).
-   */
-  readonly #watches = new Map<PeerId, { asked: number, owed: boolean }>()
+  /** Parents watched (module header, "Watching parents"), kept while partials go to them (#sweep forgets). */
+  readonly #watches = new Map<PeerId, Watch>()
+  /** Unacked partials of parents the membership took away (suspected, down): re-sent at the next tick. */
+  #orphans: PartialMessage[] = []
   /** Member keys that left the view, and when: their contributions are still accepted in the late window. */
   readonly #recentlyDown = new Map<number, number>()
   readonly #instrumentations = new Map<InstrumentationId, Instrumentation>()
@@ -268,7 +286,7 @@ export class MergeCore {
   readonly #restore: Map<InstrumentationId, readonly StoredPoint[]>
   readonly #counters: MergeCounters = {
     received: {}, merged: 0, forwarded: 0, late: 0, finalized: 0, replicasSent: 0, replicasMerged: 0, historyMerged: 0, recomputes: 0,
-    restoreRejected: 0, sendFailures: 0, parentsSilent: 0, internalErrors: 0,
+    restoreRejected: 0, sendFailures: 0, parentsSilent: 0, resent: 0, internalErrors: 0,
     dropped: { malformed: 0, 'unknown-instrumentation': 0, 'not-a-member': 0, duplicate: 0, 'too-late': 0, 'too-early': 0, 'wrong-shape': 0, unsolicited: 0 }
   }
 
@@ -381,6 +399,16 @@ export class MergeCore {
     if (id === this.#self || this.#suspects.has(id) || !this.#isMember(id)) return
     this.#avoid(id)
     this.#suspects.add(id)
+    this.#orphan(id, now)
+  }
+
+  /** The membership took parent `id` away: its unacked partials are re-sent at the next tick. */
+  #orphan (id: PeerId, now: number): void {
+    const w = this.#watches.get(id)
+    this.#watches.delete(id)
+    if (w === undefined || w.unacked.length === 0) return
+    for (const m of w.unacked) this.#orphans.push(m)
+    this.#timers.set('resend', this.#clamp(now))
   }
 
   /** Member `id` left the view (failed or left); its contributions stay acceptable for the late window. */
@@ -391,7 +419,7 @@ export class MergeCore {
     this.#suspects.delete(id)
     this.#unreachable.delete(id)
     this.#silent.delete(id)
-    this.#watches.delete(id)
+    this.#orphan(id, t)
     const key = memberKey(id)
     this.#gone.add(id)
     this.#goneKeys.add(key)
@@ -417,26 +445,40 @@ export class MergeCore {
     return out
   }
 
-  /** Routes around `to` for unreachableMs and sends `message`, if it is a partial, to the new parent (or into the ring of a new root). */
-  #routeAround (to: PeerId, message: MergeMessage, t: number, out: MergeOutput[]): void {
+  /**
+   * Routes around `to` for unreachableMs. `message`, if it is a partial, goes to the new parent,
+   * and so do the partials `to` had not acked, marked resent (they may duplicate pieces it did
+   * forward): a parent that dies without resetting loses its children nothing.
+   */
+  #routeAround (to: PeerId, message: MergeMessage | undefined, t: number, out: MergeOutput[]): void {
     this.#avoid(to)
     this.#unreachable.set(to, t + this.#config.unreachableMs)
+    const w = this.#watches.get(to)
     this.#watches.delete(to)
-    if (message.type !== 'partial') return
-    const inst = this.#instrumentations.get(message.id)
-    if (inst === undefined || this.#secondInRange(message.second, t) !== undefined) return
+    for (const m of w?.unacked ?? []) {
+      if (m === message) continue
+      this.#counters.resent++
+      this.#reroute({ ...m, resent: true }, t, out)
+    }
+    if (message?.type === 'partial') this.#reroute(message, t, out)
+  }
+
+  /** Sends partial `m` to its instrumentation's parent now, or merges it into the ring if this node is the root now. */
+  #reroute (m: PartialMessage, t: number, out: MergeOutput[]): void {
+    const inst = this.#instrumentations.get(m.id)
+    if (inst === undefined || this.#secondInRange(m.second, t) !== undefined) return
     this.#transitions(inst, t, out)
     const pos = this.#positionOf(inst)
     if (pos.parent !== undefined) {
-      if (pos.parent !== to) this.#sendPartial(pos.parent, message, t, out)
+      this.#sendPartial(pos.parent, m, t, out)
       return
     }
-    if (message.value === undefined) return
+    if (m.value === undefined) return
     // This node is the root now: the piece joins the ring (which refuses an overlap) as a late one.
-    const r = dropOf(inst.ring.merge(message.second, message.contributors, message.value, inst.spec.expectedSources, Math.floor(t / 1000)))
+    const r = dropOf(inst.ring.merge(m.second, m.contributors, m.value, inst.spec.expectedSources, Math.floor(t / 1000)))
     if (r !== 'merged') { this.#drop(r); return }
-    this.#replicate(inst, pos, message.second, { contributors: message.contributors, value: message.value }, out)
-    this.#store(inst, message.second, out)
+    this.#replicate(inst, pos, m.second, { contributors: m.contributors, value: m.value }, out)
+    this.#store(inst, m.second, out)
     this.#counters.late++
   }
 
@@ -453,19 +495,26 @@ export class MergeCore {
       this.#routeAround(to, m, t, out)
       return
     }
-    let ask = false
-    if (c.watchIntervalMs > 0) {
-      if (w === undefined) {
-        w = { asked: t, owed: true }
-        this.#watches.set(to, w)
-        ask = true
-      } else if (!w.owed && t - w.asked >= c.watchIntervalMs) {
-        w.asked = t
-        w.owed = true
-        ask = true
-      }
+    if (c.watchIntervalMs === 0) {
+      out.push({ type: 'send', to, message: m.ack === true ? { ...m, ack: false } : m })
+      return
     }
-    out.push({ type: 'send', to, message: (m.ack === true) === ask ? m : { ...m, ack: ask } })
+    let ask = false
+    if (w === undefined) {
+      w = { asked: t, owed: true, last: t, unacked: [], confirms: 0 }
+      this.#watches.set(to, w)
+      ask = true
+    } else if (!w.owed && t - w.asked >= c.watchIntervalMs) {
+      w.asked = t
+      w.owed = true
+      ask = true
+    }
+    const sent = (m.ack === true) === ask ? m : { ...m, ack: ask }
+    w.last = t
+    if (w.unacked.length >= MAX_UNACKED) { w.unacked.shift(); w.confirms = Math.max(0, w.confirms - 1) }
+    w.unacked.push(sent)
+    if (ask) w.confirms = w.unacked.length
+    out.push({ type: 'send', to, message: sent })
   }
 
   /**
@@ -497,6 +546,7 @@ export class MergeCore {
     this.#goneKeys.clear()
     this.#view = next
     this.#movedAll()
+    for (const id of this.#watches.keys()) if (indexOfMember(next, id) < 0) this.#orphan(id, t)
   }
 
   /** The current view (suspects included). O(N) after a departure: see memberCount. */
@@ -687,19 +737,21 @@ export class MergeCore {
    * second is forwarded the piece joins the pending delta (and, at the root, the ring); after,
    * it travels on at once as a late piece.
    */
-  #accept (inst: Instrumentation, a: Assembly, contributors: ContributorSet, value: Value, now: number, out: MergeOutput[]): 'merged' | DropReason {
+  #accept (inst: Instrumentation, a: Assembly, contributors: ContributorSet, value: Value, now: number, out: MergeOutput[], resent = false): 'merged' | DropReason {
     if (!disjoint(contributors, a.merged)) return 'duplicate'
     const pos = this.#positionOf(inst)
     const nowSecond = Math.floor(now / 1000)
     const maxKeys = this.#config.maxKeys
-    if (a.forwarded) {
+    // A resent piece may duplicate one its first parent forwarded: combined with others, the
+    // overlap would cost them all at the ancestor that refuses it; alone, only itself.
+    if (a.forwarded || (resent && pos.parent !== undefined)) {
       if (pos.parent === undefined) {
         const r = dropOf(inst.ring.merge(a.second, contributors, value, inst.spec.expectedSources, nowSecond))
         if (r !== 'merged') return r
         this.#replicate(inst, pos, a.second, { contributors, value }, out)
         this.#store(inst, a.second, out)
       } else {
-        this.#sendPartial(pos.parent, { type: 'partial', id: inst.id, second: a.second, contributors, value: limitValue(value, maxKeys), late: true }, now, out)
+        this.#sendPartial(pos.parent, { type: 'partial', id: inst.id, second: a.second, contributors, value: limitValue(value, maxKeys), late: true, ...(resent ? { resent } : {}) }, now, out)
       }
       a.merged = union(a.merged, contributors)
       this.#counters.late++
@@ -949,7 +1001,11 @@ export class MergeCore {
       case 'query-reply': return this.#onQueryReply(from, m, now, out)
       case 'ack': {
         const w = this.#watches.get(from)
-        if (w !== undefined) w.owed = false
+        if (w !== undefined && w.owed) {
+          w.owed = false
+          w.unacked.splice(0, w.confirms)
+          w.confirms = 0
+        }
         return
       }
       case 'ack-request':
@@ -1002,7 +1058,7 @@ export class MergeCore {
     const a = this.#assembly(inst, m.second)
     ;(a.arrived ??= new Set()).add(from)
     if (m.value !== undefined) {
-      const r = this.#accept(inst, a, m.contributors, m.value, now, out)
+      const r = this.#accept(inst, a, m.contributors, m.value, now, out, m.resent === true)
       if (r !== 'merged') this.#drop(r)
     }
     this.#maybeFlush(inst, a, now, out)
@@ -1074,6 +1130,13 @@ export class MergeCore {
           break
         }
         case 'sweep': this.#sweep(t, out); break
+        case 'resend': {
+          const orphans = this.#orphans
+          this.#orphans = []
+          this.#counters.resent += orphans.length
+          for (const m of orphans) this.#reroute({ ...m, resent: true }, t, out)
+          break
+        }
         default: {
           const never: never = timer.kind
           throw new Error(`unhandled timer ${String(never)}`)
@@ -1104,11 +1167,7 @@ export class MergeCore {
       if (forget) for (const second of inst.seconds.keys()) if (second < cutoff) inst.seconds.delete(second)
     }
     for (const [key, at] of this.#recentlyDown) if (at < now - this.#config.lateWindowSeconds * 1000) this.#recentlyDown.delete(key)
-    if (forget) {
-      // Parents not sent to for a while (the tree changed): their watch starts afresh.
-      const stale = now - 2 * this.#config.watchIntervalMs - this.#config.watchTimeoutMs
-      for (const [id, w] of this.#watches) if (w.asked < stale) this.#watches.delete(id)
-    }
+    this.#sweepWatches(now, out)
     for (const [id, until] of this.#unreachable) {
       if (until > now) continue
       if (this.#silent.has(id)) {
@@ -1121,6 +1180,32 @@ export class MergeCore {
       if (!this.#suspects.has(id)) this.#readmit(id)
     }
     this.#timers.set('sweep', (nowSecond + 1) * 1000)
+  }
+
+  /**
+   * Watches of parents this node stopped sending to (the tree moved): one owing an ack for longer
+   * than a partial's check would allow is silent (its unacked partials go elsewhere); one holding
+   * unacked partials is asked (ack-request); one with nothing left to confirm is forgotten.
+   */
+  #sweepWatches (now: number, out: MergeOutput[]): void {
+    const c = this.#config
+    for (const [id, w] of this.#watches) {
+      if (!this.#isMember(id)) { this.#orphan(id, now); continue }
+      if (w.owed) {
+        if (now - w.asked < c.watchTimeoutMs + 1000 || now - w.last < 1000) continue
+        this.#counters.parentsSilent++
+        this.#silent.add(id)
+        this.#routeAround(id, undefined, now, out)
+      } else if (w.unacked.length > 0) {
+        if (now - w.last < c.watchIntervalMs) continue
+        w.asked = now
+        w.owed = true
+        w.confirms = w.unacked.length
+        out.push({ type: 'send', to: id, message: ACK_REQUEST })
+      } else if (now - w.last >= c.watchIntervalMs) {
+        this.#watches.delete(id)
+      }
+    }
   }
 
   /** When tick() must next be called. */
@@ -1175,6 +1260,7 @@ export class MergeCore {
       members: this.memberCount,
       suspects: [...this.#suspects],
       unreachable: Object.fromEntries(this.#unreachable),
+      watched: Object.fromEntries([...this.#watches].map(([id, w]) => [id, { owed: w.owed, unacked: w.unacked.length }])),
       counters: { ...c, received: { ...c.received }, dropped: { ...c.dropped } },
       instrumentations,
       pendingQueries: this.#queries.size,

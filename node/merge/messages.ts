@@ -16,7 +16,7 @@
  *
  *   message          = version:u8 (= 1)  type:u8  body
  *   1 partial         id second:uv contributors flags:u8 (bit0 late, bit1 has value, bit2 asks
- *                     for an ack) [value:bytes]
+ *                     for an ack, bit3 resent) [value:bytes]
  *   2 replica         id second:uv contributors nsources:uv value:bytes
  *   3 history-request id from:uv to:uv
  *   4 history         id done:u8 n:uv point*n
@@ -76,6 +76,11 @@ export interface PartialMessage {
   readonly late: boolean
   /** The sender asks for an `ack` (it watches whether its parent is still there). */
   readonly ack?: boolean
+  /**
+   * Re-sent after its first parent went silent or away unacked: it may duplicate a piece that
+   * parent did forward, so it travels alone, never combined with others (merge-core.ts).
+   */
+  readonly resent?: boolean
 }
 
 /** Parent -> child: the answer to a partial that asked for one, or to an ack-request. */
@@ -207,7 +212,7 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
   switch (m.type) {
     case 'partial':
       writeId(w, m.id); w.uv(m.second); writeContributors(w, m.contributors)
-      w.u8((m.late ? 1 : 0) | (m.value !== undefined ? 2 : 0) | (m.ack === true ? 4 : 0))
+      w.u8((m.late ? 1 : 0) | (m.value !== undefined ? 2 : 0) | (m.ack === true ? 4 : 0) | (m.resent === true ? 8 : 0))
       if (m.value !== undefined) w.bytes(encodeValue(m.value))
       break
     case 'replica':
@@ -389,11 +394,11 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       const second = m.second()
       const contributors = m.contributors()
       const flags = r.u8(m.f('flags'))
-      if (flags > 7) r.fail(m.f('flags'), `unknown flags ${flags}`)
+      if (flags > 15) r.fail(m.f('flags'), `unknown flags ${flags}`)
       const hasValue = (flags & 2) !== 0
       if (hasValue !== (contributors.length > 0)) r.fail(m.f('value'), hasValue ? 'a value without contributors' : 'contributors without a value')
       const value = hasValue ? m.value('value', m.expectation(id)) : undefined
-      out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}) }
+      out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}), ...((flags & 8) !== 0 ? { resent: true } : {}) }
       break
     }
     case 'replica': {

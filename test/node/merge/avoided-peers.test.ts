@@ -132,16 +132,21 @@ test('a partial asks its parent for an ack at most every watchIntervalMs, and a 
   t.is(core.counters.parentsSilent, 0)
 })
 
-test('a parent whose ack is overdue is routed around at the next partial, which goes to the new parent', (t) => {
+test('a parent whose ack is overdue is routed around at the next partial, which goes to the new parent with the one it never acked', (t) => {
   const core = coreOf(deep)
   const parent = parentOf(deep)
   const [first] = sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
   t.like(first, { to: parent, message: { type: 'partial', ack: true } })
-  // No ack: the host is gone without a reset. The next second's partial goes elsewhere.
-  const [second] = sends(core.contribute(ID, T + 1, scalar(2), ms(T + 2, 20)))
+  // No ack: the host is gone without a reset. The next second's partial goes elsewhere, and the
+  // unacked one with it, marked resent (the silent parent may have forwarded it after all).
+  const moved = sends(core.contribute(ID, T + 1, scalar(2), ms(T + 2, 20)))
   const next = parentOf(deep, withoutMember(members, parent))
-  t.like(second, { to: next, message: { type: 'partial', second: T + 1, ack: true } })
+  t.is(moved.length, 2)
+  t.like(moved[0], { to: next, message: { type: 'partial', second: T, value: scalar(1), resent: true, ack: true } })
+  t.like(moved[1], { to: next, message: { type: 'partial', second: T + 1, value: scalar(2) } })
+  t.not(moved[1]?.message.type === 'partial' && moved[1].message.resent, true)
   t.is(core.counters.parentsSilent, 1)
+  t.is(core.counters.resent, 1)
   t.is(core.position(ID).parent, next)
   t.is(core.members.ids.length, peers.length, 'a silent parent is still a member')
   // A message from it says it is there after all.
@@ -246,6 +251,7 @@ test('a parent routed around for silence is asked, not trusted, when unreachable
   sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
   sends(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20)))
   t.is(core.position(ID).parent, next, 'routed around after the missing ack')
+  core.handle(next, { type: 'ack' }, ms(T + 2, 100))
   // unreachableMs (10 s) later the sweep asks instead of routing data through it again.
   const asked = sends(core.tick(ms(T + 13)))
   t.deepEqual(asked.filter((s) => s.to === parent), [{ to: parent, message: { type: 'ack-request' } }])
@@ -254,4 +260,85 @@ test('a parent routed around for silence is asked, not trusted, when unreachable
   t.deepEqual(sends(coreOf(parent).handle(deep, { type: 'ack-request' }, ms(T + 13, 5))), [{ to: deep, message: { type: 'ack' } }])
   core.handle(parent, { type: 'ack' }, ms(T + 13, 10))
   t.is(core.position(ID).parent, parent)
+})
+
+test('an ack confirms the partials sent up to the one that asked; those sent after stay unacked until the next', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const watched = (): unknown => (core.debugState().watched as Record<string, unknown>)[parent]
+  sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  sends(core.contribute(ID, T + 1, scalar(1), ms(T + 1, 500)))
+  t.deepEqual(watched(), { owed: true, unacked: 2 })
+  core.handle(parent, { type: 'ack' }, ms(T + 1, 600))
+  t.deepEqual(watched(), { owed: false, unacked: 1 }, 'the partial sent after the asking one is not confirmed')
+  sends(core.contribute(ID, T + 2, scalar(1), ms(T + 2, 20)))
+  t.deepEqual(watched(), { owed: false, unacked: 2 }, 'not asked: within watchIntervalMs of the last ask')
+  sends(core.contribute(ID, T + 3, scalar(1), ms(T + 3, 20)))
+  t.deepEqual(watched(), { owed: true, unacked: 3 })
+  core.handle(parent, { type: 'ack' }, ms(T + 3, 100))
+  t.deepEqual(watched(), { owed: false, unacked: 0 })
+})
+
+test('a failed send re-sends the partials the parent had not acked, and the failed one as it was', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const next = parentOf(deep, withoutMember(members, parent))
+  sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  const [failed] = sends(core.contribute(ID, T + 1, scalar(2), ms(T + 1, 500)))
+  t.truthy(failed)
+  const out = sends(core.sendFailed(parent, failed!.message, ms(T + 1, 510)))
+  t.deepEqual(out.map((o) => [o.to, o.message.type === 'partial' ? [o.message.second, o.message.resent === true] : o.message.type]), [[next, [T, true]], [next, [T + 1, false]]])
+  t.is(core.counters.resent, 1)
+})
+
+test('a parent the membership suspects or removes: its unacked partials go to the new parent at the next tick', (t) => {
+  for (const change of ['suspect', 'down'] as const) {
+    const core = coreOf(deep)
+    const parent = parentOf(deep)
+    const next = parentOf(deep, withoutMember(members, parent))
+    sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+    if (change === 'suspect') core.memberSuspect(parent, ms(T + 1, 300))
+    else core.memberDown(parent, ms(T + 1, 300))
+    t.true((core.nextDeadline() ?? Infinity) <= ms(T + 1, 300), change)
+    const out = sends(core.tick(ms(T + 1, 300)))
+    t.like(out, [{ to: next, message: { type: 'partial', second: T, resent: true } }], change)
+    t.is(out.length, 1, change)
+  }
+})
+
+test('a parent no longer sent to (the tree moved) is asked while it holds unacked partials, and routed around if it stays silent', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  core.handle(parent, { type: 'ack' }, ms(T + 1, 100))
+  sends(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20)))
+  // A join moves the tree: the next partials go elsewhere, the one above stays unacked.
+  const newcomer = peers.map((_, i) => clusterPeerId(100 + i)).find((p) => parentOf(deep, membersOf([...peers, p])) !== parent)!
+  t.truthy(newcomer)
+  core.memberUp(newcomer, ms(T + 2, 100))
+  const elsewhere = parentOf(deep, membersOf([...peers, newcomer]))
+  core.handle(elsewhere, { type: 'ack' }, ms(T + 2, 200))
+  // The sweep asks the old parent once watchIntervalMs passed since the last partial to it.
+  const asked = sends(core.tick(ms(T + 4, 100)))
+  t.deepEqual(asked.filter((o) => o.to === parent), [{ to: parent, message: { type: 'ack-request' } }])
+  // Silent still: routed around, and the unacked partial goes to this node's parent now.
+  const moved = sends(core.tick(ms(T + 6)))
+  t.like(moved.filter((o) => o.to !== parent), [{ to: elsewhere, message: { type: 'partial', second: T + 1, resent: true } }])
+  t.is(core.counters.parentsSilent, 1)
+  t.true(parent in (core.debugState().unreachable as Record<string, number>))
+})
+
+test('a resent piece travels alone: an inner node forwards it at once, before its own deadline, never combined', (t) => {
+  const inner = peers.find((p) => { const pos = treePosition(members, key, p, SHAPE); return pos.children.length > 0 && pos.parent !== undefined })!
+  const core = coreOf(inner)
+  const child = treePosition(members, key, inner, SHAPE).children[0]!
+  const up = parentOf(inner)
+  const resent: PartialMessage = { ...partial(child, T, 4), resent: true }
+  const out = sends(core.handle(child, resent, ms(T + 1, 60)))
+  t.like(out.filter((o) => o.to === up), [{ to: up, message: { type: 'partial', second: T, contributors: [memberKey(child)], value: scalar(4), late: true, resent: true } }])
+  // Its own value, at its deadline, goes without the resent piece; the same piece again is a duplicate.
+  const own = sends([...core.contribute(ID, T, scalar(1), ms(T + 1, 70)), ...core.tick(ms(T + 2))]).filter((o) => o.to === up)
+  t.like(own, [{ message: { type: 'partial', second: T, contributors: [memberKey(inner)], value: scalar(1), late: false } }])
+  core.handle(child, partial(child, T, 4), ms(T + 2, 10))
+  t.is(core.counters.dropped.duplicate, 1)
 })

@@ -106,7 +106,7 @@ const malformed: Array<[string, Uint8Array, string, string?]> = [
   ['a second beyond the limit', partial({ second: varint(MAX_SECOND + 1) }), 'partial.second'],
   ['a varint not in its shortest form', partial({ second: [0x80, 0x00] }), 'partial.second'],
   ['contributors cut short', partial({ contributors: [5, 0, 0] , flags: [], value: [] }), 'partial.contributors'],
-  ['unknown partial flags', partial({ flags: [10] }), 'partial.flags'],
+  ['unknown partial flags', partial({ flags: [16] }), 'partial.flags'],
   ['contributors without a value', partial({ flags: [0], value: [] }), 'partial.value'],
   ['a value without contributors', partial({ contributors: set([]) }), 'partial.value'],
   ['value bytes that are not a value', partial({ value: bytes([1, 77]) }), 'partial.value'],
