@@ -69,6 +69,8 @@ export interface Assembly {
   unringed: Delta
   /** When it is forwarded at the latest, ms (the node's clock). */
   readonly deadline: number
+  /** Children whose asking partial is merged here: acked once it went up (made at the first). */
+  acks?: PeerId[]
 }
 
 /** A fresh assembly for `second`, to be forwarded by `deadline`. */

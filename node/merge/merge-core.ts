@@ -737,7 +737,8 @@ export class MergeCore {
    * second is forwarded the piece joins the pending delta (and, at the root, the ring); after,
    * it travels on at once as a late piece.
    */
-  #accept (inst: Instrumentation, a: Assembly, contributors: ContributorSet, value: Value, now: number, out: MergeOutput[], resent = false): 'merged' | DropReason {
+  /** Merges a piece: 'held' into the assembly (it goes up with it), 'merged' when it went up (or into the ring) on its own at once. */
+  #accept (inst: Instrumentation, a: Assembly, contributors: ContributorSet, value: Value, now: number, out: MergeOutput[], resent = false): 'merged' | 'held' | DropReason {
     if (!disjoint(contributors, a.merged)) return 'duplicate'
     const pos = this.#positionOf(inst)
     const nowSecond = Math.floor(now / 1000)
@@ -771,7 +772,7 @@ export class MergeCore {
     }
     a.merged = union(a.merged, contributors)
     this.#counters.merged++
-    return 'merged'
+    return 'held'
   }
 
   /** Forwards (or finalizes) `a` if it is complete or its deadline has passed. */
@@ -812,6 +813,10 @@ export class MergeCore {
     }
     a.ringed = EMPTY_DELTA
     a.unringed = EMPTY_DELTA
+    if (a.acks !== undefined) {
+      for (const to of a.acks) out.push({ type: 'send', to, message: ACK })
+      a.acks = undefined
+    }
   }
 
   /** The limited sum of a delta's values (bounded by construction: cannot overflow). */
@@ -876,7 +881,7 @@ export class MergeCore {
     a.own = true
     if (value !== undefined) {
       const r = this.#accept(inst, a, [this.#selfKey], value, t, out)
-      if (r !== 'merged') this.#counters.dropped[r]++
+      if (r !== 'merged' && r !== 'held') this.#counters.dropped[r]++
     }
     this.#maybeFlush(inst, a, t, out)
     return out
@@ -1045,21 +1050,30 @@ export class MergeCore {
     return undefined
   }
 
+  /**
+   * A partial from a child. An asking one is acked once its piece went up (or, at the root, was
+   * finalized and replicated), so an ack tells the child that nothing it sent before is still
+   * held here: a parent that dies between taking a piece and forwarding it loses no second, the
+   * child re-sends it. A refused piece, or one that went up at once, is acked at once.
+   */
   #onPartial (from: PeerId, m: PartialMessage, now: number, out: MergeOutput[]): void {
-    // Acked whatever becomes of the piece: the ack says only that this node is there.
-    if (m.ack === true) out.push({ type: 'send', to: from, message: ACK })
     const c = this.#check(from, m.id, m.contributors, m.value, now)
-    if (typeof c === 'string') return this.#drop(c)
-    if ((m.value === undefined) !== (m.contributors.length === 0)) return this.#drop('malformed')
-    const range = this.#secondInRange(m.second, now)
-    if (range !== undefined) return this.#drop(range)
+    const shape = (m.value === undefined) !== (m.contributors.length === 0) ? 'malformed' : undefined
+    const refused = typeof c === 'string' ? c : shape ?? this.#secondInRange(m.second, now)
+    if (typeof c === 'string' || refused !== undefined) {
+      // Acked all the same: this node is there, and the piece would be refused anywhere.
+      if (m.ack === true) out.push({ type: 'send', to: from, message: ACK })
+      return this.#drop(refused ?? 'malformed')
+    }
     const { inst } = c
     this.#transitions(inst, now, out)
     const a = this.#assembly(inst, m.second)
     ;(a.arrived ??= new Set()).add(from)
-    if (m.value !== undefined) {
-      const r = this.#accept(inst, a, m.contributors, m.value, now, out, m.resent === true)
-      if (r !== 'merged') this.#drop(r)
+    const r = m.value === undefined ? 'held' : this.#accept(inst, a, m.contributors, m.value, now, out, m.resent === true)
+    if (r !== 'merged' && r !== 'held') this.#drop(r)
+    if (m.ack === true) {
+      if (r === 'held' && !a.forwarded) (a.acks ??= []).push(from)
+      else out.push({ type: 'send', to: from, message: ACK })
     }
     this.#maybeFlush(inst, a, now, out)
   }
