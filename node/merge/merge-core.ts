@@ -34,11 +34,16 @@
  *   A partial whose send failed goes to the new parent.
  * - Watching parents. A host that dies without resetting its connections (power, kernel,
  *   network) takes partials silently, and its suspicion may take many seconds to spread in a
- *   crash storm. So a partial asks its parent for an `ack` at most every watchIntervalMs; when
- *   the next partial for that parent is due and the ack is more than watchTimeoutMs overdue,
- *   the parent is routed around as if a send had failed, and that partial goes to the new
- *   parent. A silent parent costs its children at most watchIntervalMs + 1 s of partials, at
- *   any fleet size, for one small message per child, parent and interval. It is not tried
+ *   crash storm. So a partial asks its parent for an `ack` at most every watchIntervalMs (the
+ *   parent acks once that second went up, so an ack means nothing sent before is held there);
+ *   when the next partial for that parent is due and the ack is more than watchTimeoutMs
+ *   overdue, the parent is routed around as if a send had failed, and that partial goes to the
+ *   new parent. The partials the parent had not acked go there too, marked `resent`, and so they
+ *   do whenever a parent proves gone (a failed send, the membership's suspicion or removal, or
+ *   silence to an ack-request once the tree moved away from it): a resent piece may duplicate
+ *   one the old parent forwarded, so it travels alone, never combined, and a duplicate refuses
+ *   only itself. A dead parent costs its children no second, at any fleet size, for one small
+ *   message per child, parent and interval. It is not tried
  *   again blindly after unreachableMs (that would lose a second of partials every time until
  *   its death is known, 16 s and more at 10,000 members): it gets an `ack-request` instead, and
  *   only its answer (any message from it), or the membership, brings it back. Avoided peers stay members, so their

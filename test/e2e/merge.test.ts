@@ -107,7 +107,7 @@ test.serial('eight daemons: every second of a 30 s window, queried from any node
   }
 })
 
-test.serial('a mid-tree node killed: the survivors are merged again, and no second ever exceeds the truth', async (t) => {
+test.serial('a mid-tree node killed: no survivor loses a second, and no second ever exceeds the truth', async (t) => {
   t.truthy(id, 'the first test created the instrumentation')
   const states = await Promise.all(mesh.map(async (d) => ({ d, s: await tree(d, id) })))
   const holders = new Set(states[0]!.s.holders)
@@ -135,7 +135,7 @@ test.serial('a mid-tree node killed: the survivors are merged again, and no seco
   }
 })
 
-test.serial('a mid-tree node frozen (its connections stay open, nothing answers): the survivors are merged again', async (t) => {
+test.serial('a mid-tree node frozen (its connections stay open, nothing answers): no survivor loses a second', async (t) => {
   t.truthy(id, 'the first test created the instrumentation')
   const live = alive()
   const states = await Promise.all(live.map(async (d) => ({ d, s: await tree(d, id) })))
