@@ -1208,8 +1208,8 @@ export class MergeCore {
    */
   #sweepWatches (now: number, out: MergeOutput[]): void {
     const c = this.#config
+    // Watches of departed members were orphaned when they left (memberDown, setMembers).
     for (const [id, w] of this.#watches) {
-      if (!this.#isMember(id)) { this.#orphan(id, now); continue }
       if (w.owed) {
         if (now - w.asked < c.watchTimeoutMs + 1000 || now - w.last < 1000) continue
         this.#counters.parentsSilent++
