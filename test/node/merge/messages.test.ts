@@ -39,6 +39,7 @@ const samples: MergeMessage[] = [
   { type: 'partial', id: ID, second: 1_750_000_000, contributors: C1, value: V1, late: false },
   { type: 'partial', id: ID, second: 1_750_000_001, contributors: [], value: undefined, late: true },
   { type: 'partial', id: ID, second: 1_750_000_002, contributors: C1, value: V1, late: false, ack: true },
+  { type: 'partial', id: ID, second: 1_750_000_003, contributors: C1, value: V1, late: true, ack: true, resent: true },
   { type: 'ack' },
   { type: 'ack-request' },
   { type: 'replica', id: ID, second: 1_750_000_000, contributors: C1, value: V1, nsources: 12 },
