@@ -641,6 +641,10 @@ export class MergeCore {
   }
 
   #discard (inst: Instrumentation, out: MergeOutput[]): void {
+    // Held pieces go nowhere now: their children are acked, so they do not take this node for silent.
+    for (const a of inst.seconds.values()) {
+      for (const to of a.acks ?? []) out.push({ type: 'send', to, message: ACK })
+    }
     inst.seconds.clear()
     if (inst.spec.persistData) out.push({ type: 'drop-store', id: inst.id })
   }

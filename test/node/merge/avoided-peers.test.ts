@@ -347,3 +347,10 @@ test('a resent piece travels alone: an inner node forwards it at once, before it
   core.handle(child, partial(child, T, 4), ms(T + 2, 10))
   t.is(core.counters.dropped.duplicate, 1)
 })
+
+test('a parent that drops an instrumentation while holding an asking piece acks it, so the child does not take it for silent', (t) => {
+  const parent = parentOf(deep)
+  const core = coreOf(parent)
+  t.deepEqual(sends(core.handle(deep, { ...partial(deep, T, 5), ack: true }, ms(T + 1, 100))), [])
+  t.deepEqual(sends(core.removeInstrumentation(ID, ms(T + 1, 150))), [{ to: deep, message: { type: 'ack' } }])
+})
