@@ -460,12 +460,14 @@ export class MergeCore {
     this.#unreachable.set(to, t + this.#config.unreachableMs)
     const w = this.#watches.get(to)
     this.#watches.delete(to)
-    for (const m of w?.unacked ?? []) {
-      if (m === message) continue
-      this.#counters.resent++
-      this.#reroute({ ...m, resent: true }, t, out)
-    }
+    if (w !== undefined) this.#resend(w.unacked.filter((m) => m !== message), t, out)
     if (message?.type === 'partial') this.#reroute(message, t, out)
+  }
+
+  /** Re-sends partials a gone parent never acked, marked resent (they may duplicate pieces it forwarded). */
+  #resend (unacked: readonly PartialMessage[], t: number, out: MergeOutput[]): void {
+    this.#counters.resent += unacked.length
+    for (const m of unacked) this.#reroute({ ...m, resent: true }, t, out)
   }
 
   /** Sends partial `m` to its instrumentation's parent now, or merges it into the ring if this node is the root now. */
@@ -642,9 +644,7 @@ export class MergeCore {
 
   #discard (inst: Instrumentation, out: MergeOutput[]): void {
     // Held pieces go nowhere now: their children are acked, so they do not take this node for silent.
-    for (const a of inst.seconds.values()) {
-      for (const to of a.acks ?? []) out.push({ type: 'send', to, message: ACK })
-    }
+    for (const a of inst.seconds.values()) this.#ackHeld(a, out)
     inst.seconds.clear()
     if (inst.spec.persistData) out.push({ type: 'drop-store', id: inst.id })
   }
@@ -822,10 +822,14 @@ export class MergeCore {
     }
     a.ringed = EMPTY_DELTA
     a.unringed = EMPTY_DELTA
-    if (a.acks !== undefined) {
-      for (const to of a.acks) out.push({ type: 'send', to, message: ACK })
-      a.acks = undefined
-    }
+    this.#ackHeld(a, out)
+  }
+
+  /** Acks the children whose asking pieces `a` held (once they went up, or will go nowhere). */
+  #ackHeld (a: Assembly, out: MergeOutput[]): void {
+    if (a.acks === undefined) return
+    for (const to of a.acks) out.push({ type: 'send', to, message: ACK })
+    a.acks = undefined
   }
 
   /** The limited sum of a delta's values (bounded by construction: cannot overflow). */
@@ -1156,8 +1160,7 @@ export class MergeCore {
         case 'resend': {
           const orphans = this.#orphans
           this.#orphans = []
-          this.#counters.resent += orphans.length
-          for (const m of orphans) this.#reroute({ ...m, resent: true }, t, out)
+          this.#resend(orphans, t, out)
           break
         }
         default: {
