@@ -37,6 +37,12 @@ export const DEFAULT_JOIN_RETRY_MAX = 60_000
 export const DEFAULT_JOIN_FANOUT = 1
 /** @see MembershipConfig.maxLocalHealth */
 export const DEFAULT_MAX_LOCAL_HEALTH = 8
+/** @see MembershipConfig.slowGrace */
+export const DEFAULT_SLOW_GRACE = 4000
+/** @see MembershipConfig.slowMemoryMin */
+export const DEFAULT_SLOW_MEMORY_MIN = 60_000
+/** @see MembershipConfig.slowMemoryMax */
+export const DEFAULT_SLOW_MEMORY_MAX = 3_600_000
 /** @see MembershipConfig.leaveDuration */
 export const DEFAULT_LEAVE_DURATION = 1000
 

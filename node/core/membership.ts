@@ -26,9 +26,22 @@
  *   ceil(log10(N + 1)) times. Nothing is sent for dissemination when nothing changed.
  * - Lifeguard. (1) Local health: a node that misses acks or nacks it should have had, or has to
  *   refute, probably is the slow one; its probe interval and timeout stretch by (health + 1),
- *   up to maxLocalHealth. (2) Relays send a nack when the target does not answer in time, so the
+ *   up to maxLocalHealth. Only a timely ack (before the indirect probes) lowers it: an ack that
+ *   just beats the period's end says the periods are barely long enough, and a node that handles
+ *   every message 2 s late, lowering its health on such acks, fell back under 2 s and accused
+ *   healthy members every few periods. (2) Relays send a nack when the target does not answer in time, so the
  *   prober can tell "target silent" from "I am cut off". (3) Buddy system: a ping to a suspected
  *   member carries the suspicion first, so the member can refute it at once.
+ * - Slow members. A member that answers every probe late (an overloaded host) is suspected at
+ *   every probe and refutes every time: a suspect and an alive rumour, each sent
+ *   retransmitMult x log10 N times by every node. With 5 % of the members 2 s slow that kept
+ *   the dissemination at its ceiling (~16 KB/s per node, 30x the quiet mesh) whatever N. So a
+ *   refutation marks the member slow wherever it is heard (also an incarnation bump on an
+ *   unchanged card, in case the suspicion itself was replaced in the rumour queue): a failed
+ *   probe of a marked member waits slowGrace more for its ack before suspecting it, and a late
+ *   ack ends the matter with no rumour. The mark lasts slowMemoryMin, doubling (to
+ *   slowMemoryMax) while the member keeps refuting, so a chronically slow member flaps ever
+ *   more rarely. The price: a marked member that really crashes is suspected slowGrace later.
  * - Anti-entropy (push-pull). Rarely (pushPullInterval, stretched by log10 N) a node compares
  *   its whole view with a random member through a bucketed digest (digest.ts) and exchanges only
  *   the buckets that differ; a joining node does the same with a seed, which gives it the full
@@ -78,6 +91,7 @@
 import {
   DEFAULT_DEAD_RETENTION, DEFAULT_GOSSIP_FANOUT, DEFAULT_GOSSIP_INTERVAL, DEFAULT_INDIRECT_CHECKS, DEFAULT_JOIN_FANOUT,
   DEFAULT_JOIN_RETRY_MAX, DEFAULT_JOIN_RETRY_MIN, DEFAULT_LEAVE_DURATION, DEFAULT_MAX_LOCAL_HEALTH, DEFAULT_MAX_PIGGYBACK_BYTES,
+  DEFAULT_SLOW_GRACE, DEFAULT_SLOW_MEMORY_MAX, DEFAULT_SLOW_MEMORY_MIN,
   DEFAULT_PROBE_INTERVAL, DEFAULT_PROBE_TIMEOUT, DEFAULT_PUSH_PULL_INTERVAL, DEFAULT_RECONNECT_INTERVAL, DEFAULT_RETRANSMIT_MULT,
   DEFAULT_SUSPICION_MAX_MULT, DEFAULT_SUSPICION_MULT
 } from './constants.js'
@@ -135,6 +149,19 @@ export interface MembershipConfig {
   readonly maxLocalHealth: number
   /** How long a leaving node keeps gossiping its departure. @default DEFAULT_LEAVE_DURATION (1000) */
   readonly leaveDuration: number
+  /**
+   * Extra wait for the ack of a member known to be slow (it refuted a suspicion lately) before
+   * it is suspected. @default DEFAULT_SLOW_GRACE (4000)
+   */
+  readonly slowGrace: number
+  /**
+   * How long a refutation marks a member as slow; the mark doubles, up to slowMemoryMax, each
+   * time the member refutes again before the mark is a span past its end.
+   * @default DEFAULT_SLOW_MEMORY_MIN (60000)
+   */
+  readonly slowMemoryMin: number
+  /** @default DEFAULT_SLOW_MEMORY_MAX (1 h) */
+  readonly slowMemoryMax: number
 }
 
 /** The defaults (memberlist's LAN profile). */
@@ -155,22 +182,25 @@ export const DEFAULT_MEMBERSHIP_CONFIG: MembershipConfig = Object.freeze({
   joinRetryMax: DEFAULT_JOIN_RETRY_MAX,
   joinFanout: DEFAULT_JOIN_FANOUT,
   maxLocalHealth: DEFAULT_MAX_LOCAL_HEALTH,
-  leaveDuration: DEFAULT_LEAVE_DURATION
+  leaveDuration: DEFAULT_LEAVE_DURATION,
+  slowGrace: DEFAULT_SLOW_GRACE,
+  slowMemoryMin: DEFAULT_SLOW_MEMORY_MIN,
+  slowMemoryMax: DEFAULT_SLOW_MEMORY_MAX
 })
 
 /**
  * A bound on the time from a member's crash until every live member has declared it dead, for
  * N members with no message loss and local health at rest: its first probe within 2(N - 1)
- * periods (round robin over a list reshuffled every round) plus that probe's period, the
- * suspicion's longest timeout (no confirmation), and the dead rumour's transmissions, one gossip
- * round each. Typical detection is far quicker: N - 1 members probe it, and their suspicions
+ * periods (round robin over a list reshuffled every round) plus that probe's period, the grace
+ * of a member marked slow, the suspicion's longest timeout (no confirmation), and the dead
+ * rumour's transmissions, one gossip round each. Typical detection is far quicker: N - 1 members probe it, and their suspicions
  * confirm one another.
  */
 export function detectionBound (n: number, config?: Partial<MembershipConfig>): number {
   const c = { ...DEFAULT_MEMBERSHIP_CONFIG, ...config }
   const min = c.suspicionMult * Math.max(1, Math.log10(n)) * c.probeInterval
   const retransmits = c.retransmitMult * Math.ceil(Math.log10(n + 1))
-  return (2 * (n - 1) + 1) * c.probeInterval + c.suspicionMaxMult * min + retransmits * c.gossipInterval
+  return (2 * (n - 1) + 1) * c.probeInterval + c.slowGrace + c.suspicionMaxMult * min + retransmits * c.gossipInterval
 }
 
 /** What happened to a member, as reported to the binding and the layers above. */
@@ -223,12 +253,14 @@ export type MembershipTimer =
   | 'suspicion'
   /** Per relayed indirect probe (subject: our seq): nack the requester. */
   | 'relay'
+  /** Per failed probe of a slow member (subject: the probe's seq): no late ack by now, suspect it. */
+  | 'grace'
   /** End of the leave: stop everything. */
   | 'leave'
 
 /** Every timer kind, the most used first (TimerTable finds a kind's slot by a scan of this list). */
 const MEMBERSHIP_TIMERS: readonly MembershipTimer[] = Object.freeze([
-  'probe', 'probe-timeout', 'gossip', 'suspicion', 'push-pull', 'reconnect', 'relay', 'join', 'forget', 'leave'
+  'probe', 'probe-timeout', 'gossip', 'suspicion', 'push-pull', 'reconnect', 'relay', 'grace', 'join', 'forget', 'leave'
 ] as const)
 
 /** Construction parameters. */
@@ -293,6 +325,16 @@ interface MembershipCounters {
   syncsEqual: number
   joinAttempts: number
   staleAcks: number
+  /** Failed probes of slow members given slowGrace before a suspicion. */
+  gracedProbes: number
+  /** Of those, answered within the grace (no suspicion, no rumour). */
+  lateAcks: number
+}
+
+/** A member marked slow: patient probes until `until`; `span` is the mark's current length. */
+interface SlowMark {
+  until: number
+  span: number
 }
 
 /**
@@ -347,6 +389,10 @@ export class Membership {
   #suspicions: Map<number, Suspicion> | undefined
   /** Indirect probes we relay, by our seq; made at the first. */
   #relays: Map<number, Relay> | undefined
+  /** Members that refuted a suspicion lately, by member number (see "Slow members"); made at the first. */
+  #slow: Map<number, SlowMark> | undefined
+  /** Failed probes of slow members still waiting out their grace: probe seq -> member number. */
+  #graced: Map<number, number> | undefined
   // The rest.
   readonly #seeds: readonly string[]
   /** Dead (not left) members, for reconnect; made at the first death. */
@@ -378,7 +424,9 @@ export class Membership {
     syncsStarted: 0,
     syncsEqual: 0,
     joinAttempts: 0,
-    staleAcks: 0
+    staleAcks: 0,
+    gracedProbes: 0,
+    lateAcks: 0
   }
 
   constructor (init: MembershipInit) {
@@ -644,7 +692,13 @@ export class Membership {
         } else if (this.#probeTarget >= 0 && this.#probeSeq === message.seq && !this.#probeAcked) {
           this.#probeAcked = true
           this.#stopTimer('probe-timeout')
-          this.#adjustHealth(-1)
+          // Only a timely answer is evidence of our health: an ack that came after we turned to
+          // indirect probes says our periods are barely long enough (a slow node's are not).
+          if (this.#probeExpectedNacks === 0) this.#adjustHealth(-1)
+        } else if (this.#graced?.delete(message.seq) === true) {
+          // A slow member's late answer: alive after all, and no rumour said otherwise.
+          this.#stopTimer('grace', String(message.seq))
+          this.#counters.lateAcks++
         } else {
           this.#counters.staleAcks++
         }
@@ -696,6 +750,13 @@ export class Membership {
       switch (timer.kind) {
         case 'probe': this.#probeTick(now, out); break
         case 'probe-timeout': this.#probeTimeout(out); break
+        case 'grace': {
+          const seq = Number(timer.subject)
+          const n = this.#graced?.get(seq)
+          this.#graced?.delete(seq)
+          if (n !== undefined) this.#suspectUnanswered(n, now, out)
+          break
+        }
         case 'gossip':
           this.#gossipRound(now, out, this.#config.gossipFanout)
           this.#armGossip(now)
@@ -795,9 +856,39 @@ export class Membership {
     // Lifeguard: missing nacks mean our own links are the likelier culprit.
     const expected = this.#probeExpectedNacks
     this.#adjustHealth(expected > 0 ? Math.max(0, expected - this.#probeNacks) : 1)
-    if (this.#table.has(target) && this.#table.isLive(target)) {
-      this.#onSuspect(this.#interner.id(target), this.#table.incarnation(target), this.#selfId, now, out, true)
+    if (this.#isSlow(target, now)) {
+      // Known to answer late: its ack may still come (see "Slow members").
+      ;(this.#graced ??= new Map()).set(this.#probeSeq, target)
+      this.#setTimer('grace', now + this.#config.slowGrace, String(this.#probeSeq))
+      this.#counters.gracedProbes++
+      return
     }
+    this.#suspectUnanswered(target, now, out)
+  }
+
+  /** A probe of member `n` went unanswered: suspect it, if it is still live. */
+  #suspectUnanswered (n: number, now: number, out: MembershipOutput[]): void {
+    if (this.#table.has(n) && this.#table.isLive(n)) {
+      this.#onSuspect(this.#interner.id(n), this.#table.incarnation(n), this.#selfId, now, out, true)
+    }
+  }
+
+  /** Whether member `n` is marked slow at `now` (a mark a span past its end is forgotten). */
+  #isSlow (n: number, now: number): boolean {
+    const mark = this.#slow?.get(n)
+    if (mark === undefined) return false
+    if (now >= mark.until + mark.span) this.#slow?.delete(n)
+    return now < mark.until
+  }
+
+  /** Member `n` refuted a suspicion (or bumped its incarnation on the same card): mark it slow. */
+  #markSlow (n: number, now: number): void {
+    const slow = this.#slow ??= new Map()
+    const mark = slow.get(n)
+    const c = this.#config
+    // Refuting again soon after the last mark ended: a chronically slow member, marked longer.
+    const span = mark !== undefined && now < mark.until + mark.span ? Math.min(c.slowMemoryMax, mark.span * 2) : c.slowMemoryMin
+    slow.set(n, { until: now + span, span })
   }
 
   /** The next member to probe (-1: none): round robin over the live members, in a new random order every round. */
@@ -1039,6 +1130,9 @@ export class Membership {
     }
     if (record.incarnation <= this.#table.incarnation(n)) return
     const before = this.#table.state(n)
+    // A refutation. Only a refutation (or a restart) bumps the incarnation of an unchanged card:
+    // counted so even where the suspicion itself never arrived (the rumour queue replaced it).
+    if (before === 'suspect' || (before === 'alive' && sameCard(record, this.#table.record(n)))) this.#markSlow(n, now)
     this.#setState(n, record, 'alive', now)
     if (spread) this.#enqueue({ type: 'alive', member: record }, record.id, now)
     out.push({ type: 'member', change: before === 'alive' || before === 'suspect' ? 'updated' : 'joined', member: record })
@@ -1197,6 +1291,7 @@ export class Membership {
       const record = table.record(n)
       table.remove(n)
       this.#dead?.delete(n)
+      this.#slow?.delete(n)
       this.#broadcasts?.drop(record.id)
       out.push({ type: 'member', change: 'forgotten', member: record })
     }
@@ -1221,6 +1316,8 @@ export class Membership {
       rumoursQueued: this.#rumours,
       suspicions: this.#suspicions?.size ?? 0,
       relays: this.#relays?.size ?? 0,
+      slowMembers: this.#slow?.size ?? 0,
+      gracedProbes: this.#graced?.size ?? 0,
       nextDeadline: this.nextDeadline(),
       counters: { probes: this.#probes, ...this.#counters }
     }

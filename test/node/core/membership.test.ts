@@ -220,7 +220,131 @@ test('a member declared dead is forgotten after the retention period', (t) => {
 })
 
 test('the detection bound grows with N and with the suspicion settings', (t) => {
-  t.is(detectionBound(5), 9000 + 24_000 + 800)
+  t.is(detectionBound(5), 9000 + 4000 + 24_000 + 800)
   t.true(detectionBound(100) > detectionBound(10))
   t.true(detectionBound(5, { suspicionMaxMult: 2 }) < detectionBound(5))
+})
+
+/** A membership of self and one peer `p`, started at 0; the probe target is always p. */
+function pair (config?: Partial<typeof DEFAULT_MEMBERSHIP_CONFIG>): { m: Membership, peer: MemberRecord } {
+  const m = new Membership({ self: { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 0 }, seeds: [], rng: createRng(5), config })
+  m.start(0)
+  const peer: MemberRecord = { id: 'p', name: 'p', addresses: [], meta: {}, incarnation: 0 }
+  m.handle('p', { type: 'spread', updates: [{ type: 'alive', member: peer }] }, 1)
+  return { m, peer }
+}
+
+/** Ticks `m` at each of its deadlines up to `until`; the outputs, and the seq of every ping to p. */
+function runTo (m: Membership, from: number, until: number): { out: MembershipOutput[], pings: Array<{ seq: number, at: number }> } {
+  const out: MembershipOutput[] = []
+  const pings: Array<{ seq: number, at: number }> = []
+  for (let now = Math.max(from, m.nextDeadline() ?? until); now <= until; now = Math.max(now + 1, m.nextDeadline() ?? until + 1)) {
+    for (const o of m.tick(now)) {
+      out.push(o)
+      if (o.type === 'send' && o.to === 'p' && o.message.type === 'ping') pings.push({ seq: o.message.seq, at: now })
+    }
+  }
+  return { out, pings }
+}
+
+function counters (m: Membership): Record<string, number> {
+  return (m.debugState() as { counters: Record<string, number> }).counters
+}
+
+test('a member that refuted a suspicion is given slowGrace: its late ack means no suspicion and no rumour', (t) => {
+  const { m, peer } = pair()
+  // p is suspected by x and refutes: from now on it is known to be slow.
+  m.handle('x', { type: 'spread', updates: [{ type: 'suspect', id: 'p', incarnation: 0, from: 'x' }] }, 2)
+  m.handle('p', { type: 'spread', updates: [{ type: 'alive', member: { ...peer, incarnation: 1 } }] }, 3)
+  t.is((m.debugState() as { slowMembers: number }).slowMembers, 1)
+  const suspicionsBefore = counters(m).suspicions
+  // A probe goes unanswered for its whole period.
+  const { pings } = runTo(m, 4, 1000)
+  const first = pings[0]
+  if (first === undefined) return t.fail('no ping to p')
+  runTo(m, first.at + 1, first.at + 1000)
+  t.is(m.member('p')?.state, 'alive')
+  t.is(counters(m).gracedProbes, 1)
+  // The ack comes 1.8 s late: taken, and nothing is ever suspected.
+  m.handle('p', { type: 'ack', seq: first.seq, updates: [] }, first.at + 1800)
+  runTo(m, first.at + 1801, first.at + 1000 + 4000 + 10)
+  t.is(counters(m).lateAcks, 1)
+  t.is(counters(m).suspicions, suspicionsBefore)
+  t.is(m.member('p')?.state, 'alive')
+})
+
+test('a slow member that stays silent through its grace is suspected when the grace ends', (t) => {
+  const { m, peer } = pair()
+  m.handle('p', { type: 'spread', updates: [{ type: 'alive', member: { ...peer, incarnation: 1 } }] }, 2)
+  const { pings } = runTo(m, 3, 1000)
+  const first = pings[0]
+  if (first === undefined) return t.fail('no ping to p')
+  // The period ends 1 s after the ping; then slowGrace (4 s) with no ack.
+  runTo(m, first.at + 1, first.at + 1000 + 3999)
+  t.is(m.member('p')?.state, 'alive')
+  runTo(m, first.at + 1000 + 4000, first.at + 1000 + 4000)
+  t.is(m.member('p')?.state, 'suspect')
+})
+
+test('a member never marked slow is suspected at the end of its probe period, and a mark runs out', (t) => {
+  const { m, peer } = pair({ slowMemoryMin: 10_000 })
+  const { pings } = runTo(m, 2, 1000)
+  const first = pings[0]
+  if (first === undefined) return t.fail('no ping to p')
+  const { pings: next } = runTo(m, first.at + 1, first.at + 1000)
+  t.is(m.member('p')?.state, 'suspect')
+  t.is(counters(m).gracedProbes, 0)
+  // It refutes, and answers the probe that followed: marked for 10 s, then unmarked.
+  m.handle('p', { type: 'spread', updates: [{ type: 'alive', member: { ...peer, incarnation: 1 } }] }, first.at + 1500)
+  for (const ping of next) m.handle('p', { type: 'ack', seq: ping.seq, updates: [] }, first.at + 1500)
+  t.is(m.member('p')?.state, 'alive')
+  const marked = m.debugState() as { slowMembers: number }
+  t.is(marked.slowMembers, 1)
+  // Answer every probe for 25 s (past the mark and its span), then let one fail: suspected at once.
+  let now = first.at + 1501
+  while (now < first.at + 26_000) {
+    const next = m.nextDeadline() ?? now + 1
+    now = Math.max(now + 1, next)
+    for (const o of m.tick(now)) if (o.type === 'send' && o.to === 'p' && o.message.type === 'ping') m.handle('p', { type: 'ack', seq: o.message.seq, updates: [] }, now + 2)
+  }
+  const { pings: later } = runTo(m, now + 1, now + 1000)
+  const last = later[0]
+  if (last === undefined) return t.fail(`no later ping to p: ${JSON.stringify(m.debugState())}`)
+  runTo(m, last.at + 1, last.at + 1000)
+  t.is(m.member('p')?.state, 'suspect')
+  t.is(counters(m).gracedProbes, 0)
+})
+
+test('only a timely ack lowers local health: one after the indirect probes leaves it', (t) => {
+  const m = new Membership({ self: { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 0 }, seeds: [], rng: createRng(6) })
+  m.start(0)
+  for (const id of ['p', 'q', 'r']) m.handle(id, { type: 'spread', updates: [{ type: 'alive', member: { id, name: id, addresses: [], meta: {}, incarnation: 0 } }] }, 1)
+  const health = (): number => (m.debugState() as { localHealth: number }).localHealth
+  let now = 2
+  /** Ticks up to `until` (every deadline on the way). */
+  const tickTo = (until: number): void => {
+    for (let at = m.nextDeadline(); at !== undefined && at <= until; at = m.nextDeadline()) { now = Math.max(now, at); m.tick(now) }
+    now = Math.max(now, until)
+  }
+  /** Ticks until the next ping goes out. */
+  const nextPing = (): { to: string, seq: number, at: number } => {
+    for (;;) {
+      now = Math.max(now + 1, m.nextDeadline() ?? now + 1)
+      for (const o of m.tick(now)) if (o.type === 'send' && o.message.type === 'ping') return { to: o.to, seq: o.message.seq, at: now }
+    }
+  }
+  nextPing()
+  let ping = nextPing()
+  // The first probe went unanswered (and its relays sent no nack): health is up.
+  const raised = health()
+  t.true(raised >= 1, `health ${raised} after an unanswered probe`)
+  // The second is answered after its probe timeout (500 ms x (health + 1)), within its period.
+  tickTo(ping.at + 500 * (raised + 1) + 100)
+  m.handle(ping.to, { type: 'ack', seq: ping.seq, updates: [] }, now)
+  t.is(health(), raised)
+  // The third is answered at once: health comes down by one.
+  ping = nextPing()
+  t.is(health(), raised)
+  m.handle(ping.to, { type: 'ack', seq: ping.seq, updates: [] }, now + 10)
+  t.is(health(), raised - 1)
 })
