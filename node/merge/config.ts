@@ -29,6 +29,12 @@ export interface MergeConfig {
   readonly watchIntervalMs: number
   /** A parent that has not acked within this long is routed around, as one a send failed to. @default 800 */
   readonly watchTimeoutMs: number
+  /**
+   * A root holds a resent piece this long before merging it, so that the combined piece it may
+   * duplicate (from a parent that was slow, not gone) is taken whole when it comes late.
+   * @default 5000
+   */
+  readonly resentHoldMs: number
 }
 
 /** The defaults (see MergeConfig). */
@@ -44,7 +50,8 @@ export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
   maxClockSkewSeconds: 10,
   unreachableMs: 10_000,
   watchIntervalMs: 2000,
-  watchTimeoutMs: 800
+  watchTimeoutMs: 800,
+  resentHoldMs: 5000
 })
 
 /** `partial` over the defaults, checked (a bad setting is a caller bug: RangeError). */

@@ -16,7 +16,8 @@
  *
  *   message          = version:u8 (= 1)  type:u8  body
  *   1 partial         id second:uv contributors flags:u8 (bit0 late, bit1 has value, bit2 asks
- *                     for an ack, bit3 resent) [value:bytes]
+ *                     for an ack, bit3 resent, bit4 its first parent only went silent)
+ *                     [value:bytes]
  *   2 replica         id second:uv contributors nsources:uv value:bytes
  *   3 history-request id from:uv to:uv
  *   4 history         id done:u8 n:uv point*n
@@ -24,6 +25,7 @@
  *   6 query-reply     requestId:uv id holder:u8 n:uv point*n
  *   7 ack             (no body)
  *   8 ack-request     (no body)
+ *   9 held replica    as replica: a copy of a piece the root holds (see MergeConfig.resentHoldMs)
  *   point            = second:uv minreporting:uv nsources:uv flags:u8 (bit0 truncated,
  *                      bit1 contributors, bit2 seconds) [contributors] [n:uv (reporting:uv
  *                      has:u8 [contributors])*n] value:bytes
@@ -81,6 +83,12 @@ export interface PartialMessage {
    * parent did forward, so it travels alone, never combined with others (merge-core.ts).
    */
   readonly resent?: boolean
+  /**
+   * Resent because its first parent went silent (an overdue ack), not because it is known gone:
+   * that parent may be slow and still forward the piece, late and combined with others, so a
+   * root holds this one for resentHoldMs before merging it (merge-core.ts).
+   */
+  readonly silentParent?: boolean
 }
 
 /** Parent -> child: the answer to a partial that asked for one, or to an ack-request. */
@@ -101,6 +109,11 @@ export interface ReplicaMessage {
   readonly contributors: ContributorSet
   readonly value: Value
   readonly nsources: number
+  /**
+   * A copy of a resent piece the root holds for resentHoldMs before merging it: the replica
+   * holds it as long, so that the piece outlives the root if it dies meanwhile.
+   */
+  readonly held?: boolean
 }
 
 /** A node that became a holder asks another holder for [from, to). */
@@ -208,11 +221,11 @@ export function mergeMessageByteLength (m: MergeMessage, valueLength: (v: Value)
 export function encodeMergeMessage (m: MergeMessage): Uint8Array {
   const w = new ByteWriter(256)
   w.u8(MERGE_WIRE_VERSION)
-  w.u8(TYPE_CODE[m.type])
+  w.u8(m.type === 'replica' && m.held === true ? HELD_REPLICA_CODE : TYPE_CODE[m.type])
   switch (m.type) {
     case 'partial':
       writeId(w, m.id); w.uv(m.second); writeContributors(w, m.contributors)
-      w.u8((m.late ? 1 : 0) | (m.value !== undefined ? 2 : 0) | (m.ack === true ? 4 : 0) | (m.resent === true ? 8 : 0))
+      w.u8((m.late ? 1 : 0) | (m.value !== undefined ? 2 : 0) | (m.ack === true ? 4 : 0) | (m.resent === true ? 8 : 0) | (m.silentParent === true ? 16 : 0))
       if (m.value !== undefined) w.bytes(encodeValue(m.value))
       break
     case 'replica':
@@ -359,7 +372,9 @@ class MessageReader {
   }
 }
 
-const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack', 'ack-request']
+const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack', 'ack-request', 'replica']
+/** The code of a held replica (a replica message with `held`). */
+const HELD_REPLICA_CODE = 9
 
 /**
  * Decodes bytes from a peer into a message, validating every field (see the module header).
@@ -394,11 +409,12 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       const second = m.second()
       const contributors = m.contributors()
       const flags = r.u8(m.f('flags'))
-      if (flags > 15) r.fail(m.f('flags'), `unknown flags ${flags}`)
+      if (flags > 31) r.fail(m.f('flags'), `unknown flags ${flags}`)
+      if ((flags & 24) === 16) r.fail(m.f('flags'), 'a silent parent on a partial not resent')
       const hasValue = (flags & 2) !== 0
       if (hasValue !== (contributors.length > 0)) r.fail(m.f('value'), hasValue ? 'a value without contributors' : 'contributors without a value')
       const value = hasValue ? m.value('value', m.expectation(id)) : undefined
-      out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}), ...((flags & 8) !== 0 ? { resent: true } : {}) }
+      out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}), ...((flags & 8) !== 0 ? { resent: true } : {}), ...((flags & 16) !== 0 ? { silentParent: true } : {}) }
       break
     }
     case 'replica': {
@@ -408,7 +424,7 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       if (contributors.length === 0) r.fail(m.f('contributors'), 'a replica names at least one contributor')
       const nsources = r.uvMax(m.f('nsources'), MAX_CONTRIBUTORS)
       const value = m.value('value', m.expectation(id))
-      out = { type, id, second, contributors, value, nsources }
+      out = { type, id, second, contributors, value, nsources, ...(code === HELD_REPLICA_CODE ? { held: true } : {}) }
       break
     }
     case 'history-request': {

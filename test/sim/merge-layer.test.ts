@@ -49,6 +49,17 @@ test('after 10 % of the hosts go down silently, no survivor loses a second: what
   t.true(tail.every((c) => c === 1), `coverage at the end: ${tail.join(', ')}`)
 })
 
+test('with 5 % of the nodes 2 s slow no contribution is lost: resent copies race no combined piece, and nothing doubles', (t) => {
+  // Children take a 2 s-slow parent for gone and re-send what it had not acked, while it still
+  // forwards it (late). Before roots held resent pieces, the copy that won made the root refuse
+  // the slow path's combined piece whole: coverage 0.96 here (8 counts lost), 0.943 at 1,000 nodes.
+  const { summary, coverage, oracle } = run(['--nodes', '200', '--duration', '60', '--seed', '1', '--slow', '0.05:2000'])
+  t.is(summary.double_counts, 0)
+  t.is(oracle.doubleCounts, 0)
+  t.is(summary.missing_contributions, 0)
+  t.is(summary.coverage_min, 1, `coverage ${coverage.join(', ')}`)
+})
+
 test('through a partition and a loss burst nothing doubles, and coverage is whole again once membership heals', (t) => {
   // 30 % cut off from 20 s to 35 s; then 20 % of transmission attempts lost (TCP retransmits) from 45 s to 50 s.
   const { summary, coverage, oracle } = run(['--nodes', '200', '--duration', '80', '--seed', 'merge', '--partition', '0.3@20..35', '--loss-burst', '0.2@45..50'])

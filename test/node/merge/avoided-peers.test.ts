@@ -142,7 +142,7 @@ test('a parent whose ack is overdue is routed around at the next partial, which 
   const moved = sends(core.contribute(ID, T + 1, scalar(2), ms(T + 2, 20)))
   const next = parentOf(deep, withoutMember(members, parent))
   t.is(moved.length, 2)
-  t.like(moved[0], { to: next, message: { type: 'partial', second: T, value: scalar(1), resent: true, ack: true } })
+  t.like(moved[0], { to: next, message: { type: 'partial', second: T, value: scalar(1), resent: true, silentParent: true, ack: true } })
   t.like(moved[1], { to: next, message: { type: 'partial', second: T + 1, value: scalar(2) } })
   t.not(moved[1]?.message.type === 'partial' && moved[1].message.resent, true)
   t.is(core.counters.parentsSilent, 1)
@@ -292,11 +292,11 @@ test('a failed send re-sends the partials the parent had not acked, and the fail
   const [failed] = sends(core.contribute(ID, T + 1, scalar(2), ms(T + 1, 500)))
   t.truthy(failed)
   const out = sends(core.sendFailed(parent, failed!.message, ms(T + 1, 510)))
-  t.deepEqual(out.map((o) => [o.to, o.message.type === 'partial' ? [o.message.second, o.message.resent === true] : o.message.type]), [[next, [T, true]], [next, [T + 1, false]]])
+  t.deepEqual(out.map((o) => [o.to, o.message.type === 'partial' ? [o.message.second, o.message.resent === true, o.message.silentParent === true] : o.message.type]), [[next, [T, true, false]], [next, [T + 1, false, false]]])
   t.is(core.counters.resent, 1)
 })
 
-test('a parent the membership suspects or removes: its unacked partials go to the new parent at the next tick', (t) => {
+test('a parent the membership suspects or removes: its unacked partials go to the new parent at the next tick, a suspect\'s marked silentParent', (t) => {
   for (const change of ['suspect', 'down'] as const) {
     const core = coreOf(deep)
     const parent = parentOf(deep)
@@ -307,6 +307,8 @@ test('a parent the membership suspects or removes: its unacked partials go to th
     t.true((core.nextDeadline() ?? Infinity) <= ms(T + 1, 300), change)
     const out = sends(core.tick(ms(T + 1, 300)))
     t.like(out, [{ to: next, message: { type: 'partial', second: T, resent: true } }], change)
+    // A suspect may be slow, not gone: it may forward the piece yet (the root holds the copy).
+    t.is(out[0]?.message.type === 'partial' && out[0].message.silentParent === true, change === 'suspect', change)
     t.is(out.length, 1, change)
   }
 })
@@ -328,24 +330,93 @@ test('a parent no longer sent to (the tree moved) is asked while it holds unacke
   t.deepEqual(asked.filter((o) => o.to === parent), [{ to: parent, message: { type: 'ack-request' } }])
   // Silent still: routed around, and the unacked partial goes to this node's parent now.
   const moved = sends(core.tick(ms(T + 6)))
-  t.like(moved.filter((o) => o.to !== parent), [{ to: elsewhere, message: { type: 'partial', second: T + 1, resent: true } }])
+  t.like(moved.filter((o) => o.to !== parent), [{ to: elsewhere, message: { type: 'partial', second: T + 1, resent: true, silentParent: true } }])
   t.is(core.counters.parentsSilent, 1)
   t.true(parent in (core.debugState().unreachable as Record<string, number>))
 })
 
 test('a resent piece travels alone: an inner node forwards it at once, before its own deadline, never combined', (t) => {
   const inner = peers.find((p) => { const pos = treePosition(members, key, p, SHAPE); return pos.children.length > 0 && pos.parent !== undefined })!
-  const core = coreOf(inner)
   const child = treePosition(members, key, inner, SHAPE).children[0]!
   const up = parentOf(inner)
-  const resent: PartialMessage = { ...partial(child, T, 4), resent: true }
-  const out = sends(core.handle(child, resent, ms(T + 1, 60)))
-  t.like(out.filter((o) => o.to === up), [{ to: up, message: { type: 'partial', second: T, contributors: [memberKey(child)], value: scalar(4), late: true, resent: true } }])
-  // Its own value, at its deadline, goes without the resent piece; the same piece again is a duplicate.
-  const own = sends([...core.contribute(ID, T, scalar(1), ms(T + 1, 70)), ...core.tick(ms(T + 2))]).filter((o) => o.to === up)
-  t.like(own, [{ message: { type: 'partial', second: T, contributors: [memberKey(inner)], value: scalar(1), late: false } }])
-  core.handle(child, partial(child, T, 4), ms(T + 2, 10))
-  t.is(core.counters.dropped.duplicate, 1)
+  for (const silentParent of [false, true]) {
+    const core = coreOf(inner)
+    const resent: PartialMessage = { ...partial(child, T, 4), resent: true, ...(silentParent ? { silentParent } : {}) }
+    const out = sends(core.handle(child, resent, ms(T + 1, 60)))
+    t.like(out.filter((o) => o.to === up), [{ to: up, message: { type: 'partial', second: T, contributors: [memberKey(child)], value: scalar(4), late: true, resent: true } }])
+    // Its own value, at its deadline, goes without the resent piece.
+    const own = sends([...core.contribute(ID, T, scalar(1), ms(T + 1, 70)), ...core.tick(ms(T + 2))]).filter((o) => o.to === up)
+    t.like(own, [{ message: { type: 'partial', second: T, contributors: [memberKey(inner)], value: scalar(1), late: false } }])
+    core.handle(up, { type: 'ack' }, ms(T + 2, 5))
+    const first = sends(core.handle(child, partial(child, T, 4), ms(T + 2, 10)))
+    if (silentParent) {
+      // From a parent only silent: not recorded on the way, so the first copy, coming late
+      // (from a slow parent, maybe combined with others), is not refused here but goes up too.
+      t.like(first, [{ to: up, message: { type: 'partial', second: T, contributors: [memberKey(child)], late: true } }])
+      t.is(core.counters.dropped.duplicate, 0)
+    } else {
+      // From a parent known gone: recorded, and a later copy is refused here, alone.
+      t.deepEqual(first, [])
+      t.is(core.counters.dropped.duplicate, 1)
+    }
+  }
+})
+
+test('a root holds a resent piece for resentHoldMs: a late combined piece with the same contributor is taken whole, the copy refused', (t) => {
+  const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
+  const [x, y] = treePosition(members, key, root, SHAPE).children as [string, string]
+  const core = coreOf(root)
+  // y's piece comes resent (its first parent, x, looked gone), then x forwards it late,
+  // combined with its own: had the copy gone in first, x's own count would be lost with it.
+  core.handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 1, 100))
+  t.is(core.counters.held, 1)
+  for (let s = 2; s <= 3; s++) core.tick(ms(T + s))
+  t.deepEqual(core.queryLocal(ID, T, T + 1), [], 'nothing merged yet for the second')
+  const combined: PartialMessage = { type: 'partial', id: ID, second: T, contributors: [memberKey(x), memberKey(y)].sort((a, b) => a - b), value: scalar(7), late: true }
+  core.handle(x, combined, ms(T + 3, 500))
+  for (let s = 4; s <= 8; s++) core.tick(ms(T + s))
+  const [point] = core.queryLocal(ID, T, T + 1)
+  t.is(point?.minreporting, 2)
+  t.is(valueTotal(point!.value), 7)
+  t.is(core.counters.dropped.duplicate, 1, 'the held copy')
+})
+
+test('a root holds only pieces whose first parent went silent; one re-sent from a parent known gone joins at once', (t) => {
+  const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
+  const [, y] = treePosition(members, key, root, SHAPE).children as [string, string]
+  const core = coreOf(root)
+  core.handle(y, { ...partial(y, T, 4), resent: true }, ms(T + 1, 100))
+  core.tick(ms(T + 2))
+  t.is(core.counters.held, 0)
+  t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
+})
+
+test('a root that holds a resent piece has its replicas hold a copy, which outlives the root', (t) => {
+  const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
+  const [replica] = treePosition(members, key, root, SHAPE).holders.filter((h) => h !== root) as [string]
+  const [, y] = treePosition(members, key, root, SHAPE).children as [string, string]
+  const out = sends(coreOf(root).handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 1, 100)))
+  const copy = out.find((o) => o.to === replica && o.message.type === 'replica')
+  t.like(copy, { message: { type: 'replica', second: T, held: true } })
+  // The root dies: the replica, root now, merges its copy when the hold ends.
+  const core = coreOf(replica)
+  core.handle(root, copy!.message, ms(T + 1, 110))
+  core.memberDown(root, ms(T + 2))
+  core.tick(ms(T + 6))
+  t.deepEqual(core.queryLocal(ID, T, T + 1), [])
+  core.tick(ms(T + 7))
+  t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
+})
+
+test('a held resent piece with nothing to race joins the ring when its hold ends', (t) => {
+  const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
+  const [, y] = treePosition(members, key, root, SHAPE).children as [string, string]
+  const core = coreOf(root)
+  core.handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 1, 100))
+  core.tick(ms(T + 6))
+  t.deepEqual(core.queryLocal(ID, T, T + 1), [], 'held until T + 6.1 s')
+  core.tick(ms(T + 7))
+  t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
 })
 
 test('a parent that drops an instrumentation while holding an asking piece acks it, so the child does not take it for silent', (t) => {
