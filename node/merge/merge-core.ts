@@ -48,13 +48,13 @@
  *   counts at 1,000 nodes with 5 % of them 2 s slow). So such a piece is marked silentParent:
  *   the nodes on its way do not record it (the combined one is not refused there), and the
  *   root holds it for resentHoldMs (its replicas hold a copy, in case the root dies) before
- *   merging it if it is still disjoint: the late combined piece, if any, is taken whole first. A dead parent costs its children no second, at any fleet size, for one small
- *   message per child, parent and interval. It is not tried
- *   again blindly after unreachableMs (that would lose a second of partials every time until
- *   its death is known, 16 s and more at 10,000 members): it gets an `ack-request` instead, and
- *   only its answer (any message from it), or the membership, brings it back. Avoided peers stay members, so their
- *   own pieces are still accepted; a refuted suspicion, a message from the peer or
- *   unreachableMs puts them back. Every change of parent is safe for exactly-once, since
+ *   merging it if it is still disjoint: the late combined piece, if any, is taken whole first.
+ *   A dead parent costs its children no second, at any fleet size, for one small message per
+ *   child, parent and interval. It is not tried again blindly after unreachableMs (that would
+ *   lose a second of partials every time until its death is known, 16 s and more at 10,000
+ *   members): it gets an `ack-request` instead, and only its answer (any message from it), or
+ *   the membership, brings it back. Avoided peers stay members, so their own pieces are still
+ *   accepted; a refuted suspicion, a message from the peer or unreachableMs puts them back. Every change of parent is safe for exactly-once, since
  *   pieces carry their contributors.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
@@ -216,7 +216,7 @@ interface Instrumentation {
   wasRoot: boolean
   readonly seconds: Map<number, Assembly>
   lastFinalized: number | undefined
-  /** While root: resent pieces waiting out resentHoldMs before they join the ring (made at the first). */
+  /** Resent pieces held as root, and copies held as replica, waiting out resentHoldMs (made at the first). */
   held: HeldPiece[] | undefined
 }
 
