@@ -29,9 +29,9 @@
  *   up to maxLocalHealth. Only a timely ack (before the indirect probes) lowers it: an ack that
  *   just beats the period's end says the periods are barely long enough, and a node that handles
  *   every message 2 s late, lowering its health on such acks, fell back under 2 s and accused
- *   healthy members every few periods. (2) Relays send a nack when the target does not answer in time, so the
- *   prober can tell "target silent" from "I am cut off". (3) Buddy system: a ping to a suspected
- *   member carries the suspicion first, so the member can refute it at once.
+ *   healthy members every few periods. (2) Relays send a nack when the target does not answer
+ *   in time, so the prober can tell "target silent" from "I am cut off". (3) Buddy system: a
+ *   ping to a suspected member carries the suspicion first, so the member can refute it at once.
  * - Slow members. A member that answers every probe late (an overloaded host) is suspected at
  *   every probe and refutes every time: a suspect and an alive rumour, each sent
  *   retransmitMult x log10 N times by every node. With 5 % of the members 2 s slow that kept
@@ -193,8 +193,8 @@ export const DEFAULT_MEMBERSHIP_CONFIG: MembershipConfig = Object.freeze({
  * N members with no message loss and local health at rest: its first probe within 2(N - 1)
  * periods (round robin over a list reshuffled every round) plus that probe's period, the grace
  * of a member marked slow, the suspicion's longest timeout (no confirmation), and the dead
- * rumour's transmissions, one gossip round each. Typical detection is far quicker: N - 1 members probe it, and their suspicions
- * confirm one another.
+ * rumour's transmissions, one gossip round each. Typical detection is far quicker: N - 1
+ * members probe it, and their suspicions confirm one another.
  */
 export function detectionBound (n: number, config?: Partial<MembershipConfig>): number {
   const c = { ...DEFAULT_MEMBERSHIP_CONFIG, ...config }
@@ -1317,7 +1317,7 @@ export class Membership {
       suspicions: this.#suspicions?.size ?? 0,
       relays: this.#relays?.size ?? 0,
       slowMembers: this.#slow?.size ?? 0,
-      gracedProbes: this.#graced?.size ?? 0,
+      gracePending: this.#graced?.size ?? 0,
       nextDeadline: this.nextDeadline(),
       counters: { probes: this.#probes, ...this.#counters }
     }

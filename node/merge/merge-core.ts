@@ -54,8 +54,8 @@
  *   lose a second of partials every time until its death is known, 16 s and more at 10,000
  *   members): it gets an `ack-request` instead, and only its answer (any message from it), or
  *   the membership, brings it back. Avoided peers stay members, so their own pieces are still
- *   accepted; a refuted suspicion, a message from the peer or unreachableMs puts them back. Every change of parent is safe for exactly-once, since
- *   pieces carry their contributors.
+ *   accepted; a refuted suspicion, a message from the peer or unreachableMs puts them back.
+ *   Every change of parent is safe for exactly-once, since pieces carry their contributors.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
@@ -889,8 +889,8 @@ export class MergeCore {
       if (this.#secondInRange(p.second, now) !== undefined) { this.#counters.dropped['too-late']++; continue }
       if (p.copy && pos.parent !== undefined) {
         // A replica's copy: into its own ring (the root replicates what it merges too; one is refused).
-        const r = dropOf(inst.ring.merge(p.second, p.contributors, p.value, inst.spec.expectedSources, Math.floor(now / 1000)))
-        if (r === 'merged') this.#store(inst, p.second, out)
+        const r = this.#mergeReplica(inst, p.second, p.contributors, p.value, inst.spec.expectedSources, now, out)
+        if (r !== 'merged') this.#counters.dropped[r]++
         continue
       }
       if (pos.parent !== undefined) {
@@ -1188,10 +1188,17 @@ export class MergeCore {
       ;(inst.held ??= []).push({ second: m.second, contributors: m.contributors, value: m.value, until: now + this.#config.resentHoldMs, copy: true })
       return
     }
-    const r = dropOf(inst.ring.merge(m.second, m.contributors, m.value, m.nsources, Math.floor(now / 1000)))
-    if (r !== 'merged') return this.#drop(r)
+    const r = this.#mergeReplica(inst, m.second, m.contributors, m.value, m.nsources, now, out)
+    if (r !== 'merged') this.#drop(r)
+  }
+
+  /** A replica's piece into this holder's ring, stored (the ring refuses an overlap). */
+  #mergeReplica (inst: Instrumentation, second: number, contributors: ContributorSet, value: Value, nsources: number, now: number, out: MergeOutput[]): 'merged' | DropReason {
+    const r = dropOf(inst.ring.merge(second, contributors, value, nsources, Math.floor(now / 1000)))
+    if (r !== 'merged') return r
     this.#counters.replicasMerged++
-    this.#store(inst, m.second, out)
+    this.#store(inst, second, out)
+    return 'merged'
   }
 
   #onHistory (from: PeerId, m: HistoryMessage, now: number, out: MergeOutput[]): void {
