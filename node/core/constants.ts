@@ -40,9 +40,11 @@ export const DEFAULT_MAX_LOCAL_HEALTH = 8
 /** @see MembershipConfig.slowGrace */
 export const DEFAULT_SLOW_GRACE = 4000
 /** @see MembershipConfig.slowMemoryMin */
-export const DEFAULT_SLOW_MEMORY_MIN = 60_000
+export const DEFAULT_SLOW_MEMORY_MIN = 600_000
 /** @see MembershipConfig.slowMemoryMax */
 export const DEFAULT_SLOW_MEMORY_MAX = 3_600_000
+/** @see MembershipConfig.refutationLagMult */
+export const DEFAULT_REFUTATION_LAG_MULT = 2
 /** @see MembershipConfig.leaveDuration */
 export const DEFAULT_LEAVE_DURATION = 1000
 

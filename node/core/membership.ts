@@ -16,7 +16,8 @@
  *   (Lifeguard's dogpile: max - (max - min) log(c + 1) / log(k + 1) after c of the expected
  *   k confirmations; each of the first k is re-spread, later ones are ignored). A member that
  *   hears it is suspected (or declared dead) at an incarnation >= its own refutes: it bumps its
- *   incarnation above it and spreads `alive`.
+ *   incarnation above it and spreads a `refute`, an alive that names its card by fingerprint
+ *   instead of carrying it (~100 bytes instead of ~300), applied only where that card is held.
  * - Precedence. Updates about a member are ordered by (incarnation, state) with alive < suspect
  *   < dead/left at equal incarnation: alive@i overrides suspect or dead only if i is higher.
  *   The rules are the same whichever node an update comes from, ourselves included.
@@ -42,6 +43,24 @@
  *   ack ends the matter with no rumour. The mark lasts slowMemoryMin, doubling (to
  *   slowMemoryMax) while the member keeps refuting, so a chronically slow member flaps ever
  *   more rarely. The price: a marked member that really crashes is suspected slowGrace later.
+ *   The mark lasts 10 minutes, not one: every flap costs every node ~4 log10 N rumours, and
+ *   with 1 minute the 150 slow members of 3,000 flapped together again every minute, each time
+ *   filling the dissemination for ~50 s.
+ * - Unheard relays. A failed probe whose relays sent no nack either says more about the prober
+ *   than about the target: it is cut off, or it handles messages late (an overloaded host, whose
+ *   local health has not risen yet). Such a probe suspects no one, unless the one before it was
+ *   unheard too (so a node whose relays all crashed with the target still suspects it a period
+ *   later). Slow nodes starting together made half of a storm's flaps this way, accusing
+ *   healthy members.
+ * - Late refutations. Lifeguard's timeout assumes a refutation spreads within O(log N)
+ *   periods. In a storm (hundreds of members flapping at once) the rumour queues are full and
+ *   a refutation takes longer: at 3,000 members, 5 % of them slow from the start, refutations
+ *   arrived up to 14 s after their suspicion began, past the 14 s timeout, and 154 live members
+ *   were declared dead (and rejoined, the full state each). So each node remembers the longest
+ *   lag it saw lately (one to two suspicion maxima) from a suspicion's start to its refutation,
+ *   and a suspicion does not time out before refutationLagMult times that lag, nor past its
+ *   no-confirmation maximum (so detectionBound holds). A crash storm has no refutations: its
+ *   deaths are declared as quickly as before.
  * - Anti-entropy (push-pull). Rarely (pushPullInterval, stretched by log10 N) a node compares
  *   its whole view with a random member through a bucketed digest (digest.ts) and exchanges only
  *   the buckets that differ; a joining node does the same with a seed, which gives it the full
@@ -91,7 +110,7 @@
 import {
   DEFAULT_DEAD_RETENTION, DEFAULT_GOSSIP_FANOUT, DEFAULT_GOSSIP_INTERVAL, DEFAULT_INDIRECT_CHECKS, DEFAULT_JOIN_FANOUT,
   DEFAULT_JOIN_RETRY_MAX, DEFAULT_JOIN_RETRY_MIN, DEFAULT_LEAVE_DURATION, DEFAULT_MAX_LOCAL_HEALTH, DEFAULT_MAX_PIGGYBACK_BYTES,
-  DEFAULT_SLOW_GRACE, DEFAULT_SLOW_MEMORY_MAX, DEFAULT_SLOW_MEMORY_MIN,
+  DEFAULT_REFUTATION_LAG_MULT, DEFAULT_SLOW_GRACE, DEFAULT_SLOW_MEMORY_MAX, DEFAULT_SLOW_MEMORY_MIN,
   DEFAULT_PROBE_INTERVAL, DEFAULT_PROBE_TIMEOUT, DEFAULT_PUSH_PULL_INTERVAL, DEFAULT_RECONNECT_INTERVAL, DEFAULT_RETRANSMIT_MULT,
   DEFAULT_SUSPICION_MAX_MULT, DEFAULT_SUSPICION_MULT
 } from './constants.js'
@@ -99,13 +118,20 @@ import { DeadlineHeap } from './deadline-heap.js'
 import { MemberTable, NumberSet, type MemberSnapshot } from './member-table.js'
 import { ProbeOrder } from './probe-order.js'
 import {
-  ALIVE_UPDATE_OVERHEAD, jsonByteLength, MAX_MEMBERS_PER_CHUNK, MAX_MESSAGE_BYTES, MAX_UPDATES_PER_MESSAGE, memberRecord, memberRecordBytes,
+  ALIVE_UPDATE_OVERHEAD, cardFingerprint, jsonByteLength, MAX_MEMBERS_PER_CHUNK, MAX_MESSAGE_BYTES, MAX_UPDATES_PER_MESSAGE, memberRecord, memberRecordBytes,
   type MemberEntry, type MemberRecord, type MemberState, type MemberUpdate, type PeerId, type PeerMessage
 } from './messages.js'
 import { createPeerInterner, sameCard, type PeerInterner } from './peer-interner.js'
 import { randomFloat, randomInt, sample, type Rng } from './rng.js'
 import { RumourQueue } from './rumour-queue.js'
 import { TimerTable } from './timers.js'
+
+/**
+ * Failed probes in a row that heard none of their relays before the last of them suspects its
+ * target (see "Unheard relays"): more than one, so a node whose relays all crashed with the
+ * target still suspects it a period later.
+ */
+const UNHEARD_PROBES_TO_SUSPECT = 2
 
 /** Push-pulls at two probe periods after start, before the delay doubles toward the steady one. */
 const WARMUP_PUSH_PULLS = 2
@@ -157,11 +183,17 @@ export interface MembershipConfig {
   /**
    * How long a refutation marks a member as slow; the mark doubles, up to slowMemoryMax, each
    * time the member refutes again before the mark is a span past its end.
-   * @default DEFAULT_SLOW_MEMORY_MIN (60000)
+   * @default DEFAULT_SLOW_MEMORY_MIN (600000: 10 min)
    */
   readonly slowMemoryMin: number
   /** @default DEFAULT_SLOW_MEMORY_MAX (1 h) */
   readonly slowMemoryMax: number
+  /**
+   * A suspicion does not time out before this many times the longest lag, among suspicions
+   * refuted lately, from a suspicion's start here to its refutation's arrival (never past the
+   * suspicion's no-confirmation maximum). See "Late refutations". @default DEFAULT_REFUTATION_LAG_MULT (2)
+   */
+  readonly refutationLagMult: number
 }
 
 /** The defaults (memberlist's LAN profile). */
@@ -185,7 +217,8 @@ export const DEFAULT_MEMBERSHIP_CONFIG: MembershipConfig = Object.freeze({
   leaveDuration: DEFAULT_LEAVE_DURATION,
   slowGrace: DEFAULT_SLOW_GRACE,
   slowMemoryMin: DEFAULT_SLOW_MEMORY_MIN,
-  slowMemoryMax: DEFAULT_SLOW_MEMORY_MAX
+  slowMemoryMax: DEFAULT_SLOW_MEMORY_MAX,
+  refutationLagMult: DEFAULT_REFUTATION_LAG_MULT
 })
 
 /**
@@ -329,6 +362,12 @@ interface MembershipCounters {
   gracedProbes: number
   /** Of those, answered within the grace (no suspicion, no rumour). */
   lateAcks: number
+  /** Suspicions whose timeout was put off because refutations arrive late lately. */
+  suspicionsPutOff: number
+  /** Failed probes that heard none of their relays either, and so suspected no one. */
+  probesUnheard: number
+  /** Refute updates about a member whose card we hold differs from theirs (left to push-pull). */
+  refutesUnmatched: number
 }
 
 /** A member marked slow: patient probes until `until`; `span` is the mark's current length. */
@@ -367,6 +406,8 @@ export class Membership {
   #probeAcked = false
   #probeExpectedNacks = 0
   #probeNacks = 0
+  /** Failed probes in a row that heard from none of their relays (see "Unheard relays"). */
+  #unheard = 0
   #seq = 0
   #health = 0
   /** Probes sent: a field of its own, as it counts on every period (the others are rare). */
@@ -393,6 +434,11 @@ export class Membership {
   #slow: Map<number, SlowMark> | undefined
   /** Failed probes of slow members still waiting out their grace: probe seq -> member number. */
   #graced: Map<number, number> | undefined
+  /**
+   * The longest refutation lag (a suspicion's start here to its refutation's arrival) in the
+   * current window and in the one before, so the recent longest is the larger of the two.
+   */
+  #lag: { windowStart: number, current: number, previous: number } | undefined
   // The rest.
   readonly #seeds: readonly string[]
   /** Dead (not left) members, for reconnect; made at the first death. */
@@ -426,7 +472,10 @@ export class Membership {
     joinAttempts: 0,
     staleAcks: 0,
     gracedProbes: 0,
-    lateAcks: 0
+    lateAcks: 0,
+    suspicionsPutOff: 0,
+    probesUnheard: 0,
+    refutesUnmatched: 0
   }
 
   constructor (init: MembershipInit) {
@@ -782,6 +831,14 @@ export class Membership {
           for (const n of due) {
             const s = this.#suspicions?.get(n)
             if (s !== undefined && this.#table.has(n) && this.#table.state(n) === 'suspect') {
+              const patient = Math.min(s.start + s.max, s.start + this.#config.refutationLagMult * this.#recentLag(now))
+              if (patient > now) {
+                // Refutations reach us late lately (see "Late refutations"): this one may be on its way.
+                this.#counters.suspicionsPutOff++
+                s.deadline = patient
+                ;(this.#suspicionDeadlines ??= new DeadlineHeap()).push(patient, n)
+                continue
+              }
               this.#counters.declaredDead++
               this.#onDead(this.#interner.id(n), s.incarnation, this.#selfId, 'dead', now, out, true)
             }
@@ -851,11 +908,20 @@ export class Membership {
     const target = this.#probeTarget
     this.#probeTarget = -1
     this.#stopTimer('probe-timeout')
-    if (this.#probeAcked) return
+    if (this.#probeAcked) {
+      this.#unheard = 0
+      return
+    }
     this.#counters.probesFailed++
     // Lifeguard: missing nacks mean our own links are the likelier culprit.
     const expected = this.#probeExpectedNacks
     this.#adjustHealth(expected > 0 ? Math.max(0, expected - this.#probeNacks) : 1)
+    if (expected > 0 && this.#probeNacks === 0 && ++this.#unheard < UNHEARD_PROBES_TO_SUSPECT) {
+      // Not one relay was heard either: we are the likelier culprit (see "Unheard relays").
+      this.#counters.probesUnheard++
+      return
+    }
+    this.#unheard = 0
     if (this.#isSlow(target, now)) {
       // Known to answer late: its ack may still come (see "Slow members").
       ;(this.#graced ??= new Map()).set(this.#probeSeq, target)
@@ -889,6 +955,35 @@ export class Membership {
     // Refuting again soon after the last mark ended: a chronically slow member, marked longer.
     const span = mark !== undefined && now < mark.until + mark.span ? Math.min(c.slowMemoryMax, mark.span * 2) : c.slowMemoryMin
     slow.set(n, { until: now + span, span })
+  }
+
+  /** Lifeguard's suspicion minimum at the current live count. */
+  #suspicionMin (): number {
+    return this.#config.suspicionMult * Math.max(1, Math.log10(this.liveCount)) * this.#config.probeInterval
+  }
+
+  /** A refutation arrived `lag` after we began suspecting its member. */
+  #noteLag (lag: number, now: number): void {
+    const l = this.#lag ??= { windowStart: now, current: 0, previous: 0 }
+    this.#rollLag(l, now)
+    l.current = Math.max(l.current, lag)
+  }
+
+  /** The longest refutation lag of the current and the previous window (0 when none came lately). */
+  #recentLag (now: number): number {
+    const l = this.#lag
+    if (l === undefined) return 0
+    this.#rollLag(l, now)
+    return Math.max(l.current, l.previous)
+  }
+
+  /** Windows last a suspicion's longest timeout: a lag is remembered for one to two of them. */
+  #rollLag (l: { windowStart: number, current: number, previous: number }, now: number): void {
+    const window = this.#config.suspicionMaxMult * this.#suspicionMin()
+    if (now - l.windowStart < window) return
+    l.previous = now - l.windowStart < 2 * window ? l.current : 0
+    l.current = 0
+    l.windowStart = now
   }
 
   /** The next member to probe (-1: none): round robin over the live members, in a new random order every round. */
@@ -954,6 +1049,7 @@ export class Membership {
       case 'suspect': return SUSPECT_BYTES + id + interner.idBytes(interner.number(u.from))
       case 'dead': return DEAD_BYTES + id + interner.idBytes(interner.number(u.from))
       case 'left': return LEFT_BYTES + id
+      case 'refute': return REFUTE_BYTES + id + digits(u.card)
     }
   }
 
@@ -1103,6 +1199,7 @@ export class Membership {
         case 'suspect': this.#onSuspect(u.id, u.incarnation, u.from, now, out, true); break
         case 'dead': this.#onDead(u.id, u.incarnation, u.from, 'dead', now, out, true); break
         case 'left': this.#onDead(u.id, u.incarnation, u.id, 'left', now, out, true); break
+        case 'refute': this.#onRefute(u.id, u.incarnation, u.card, now, out); break
         default: {
           const never: never = u
           throw new Error(`membership: unhandled update ${JSON.stringify(never)}`)
@@ -1111,8 +1208,30 @@ export class Membership {
     }
   }
 
-  /** alive@i: a new member, or a newer incarnation of a known one. */
-  #onAlive (record: MemberRecord, now: number, out: MembershipOutput[], spread: boolean): void {
+  /**
+   * refute@i: alive@i with the card we hold of the member, if it is the card it names. A member
+   * we do not know, or hold another card of (it changed its card and we missed that alive), is
+   * left to push-pull, which brings the whole record.
+   */
+  #onRefute (id: PeerId, incarnation: number, card: number, now: number, out: MembershipOutput[]): void {
+    if (id === this.#selfId) {
+      // Someone holds a newer incarnation of ours (a previous run): outbid it.
+      if (this.#phase === 'running' && incarnation > this.#self.incarnation) this.#setSelf({ ...this.#self, incarnation: incarnation + 1 }, now, true)
+      return
+    }
+    const n = this.#interner.lookup(id)
+    if (n < 0 || !this.#table.has(n)) return
+    const known = this.#table.record(n)
+    if (incarnation <= known.incarnation) return
+    if (cardFingerprint(known) !== card) {
+      this.#counters.refutesUnmatched++
+      return
+    }
+    this.#onAlive({ ...known, incarnation }, now, out, true, true)
+  }
+
+  /** alive@i: a new member, or a newer incarnation of a known one; `unchanged` (card): spread as a refute. */
+  #onAlive (record: MemberRecord, now: number, out: MembershipOutput[], spread: boolean, unchanged = false): void {
     if (record.id === this.#selfId) {
       // Someone holds a newer or different card of ours (a previous run): outbid it.
       if (this.#phase === 'running' && (record.incarnation > this.#self.incarnation ||
@@ -1133,8 +1252,10 @@ export class Membership {
     // A refutation. Only a refutation (or a restart) bumps the incarnation of an unchanged card:
     // counted so even where the suspicion itself never arrived (the rumour queue replaced it).
     if (before === 'suspect' || (before === 'alive' && sameCard(record, this.#table.record(n)))) this.#markSlow(n, now)
+    const suspicion = before === 'suspect' ? this.#suspicions?.get(n) : undefined
+    if (suspicion !== undefined) this.#noteLag(now - suspicion.start, now)
     this.#setState(n, record, 'alive', now)
-    if (spread) this.#enqueue({ type: 'alive', member: record }, record.id, now)
+    if (spread) this.#enqueue(aliveUpdate(record, unchanged), record.id, now)
     out.push({ type: 'member', change: before === 'alive' || before === 'suspect' ? 'updated' : 'joined', member: record })
   }
 
@@ -1171,7 +1292,7 @@ export class Membership {
     const record = incarnation > known.incarnation ? { ...known, incarnation } : known
     this.#setState(n, record, 'suspect', now)
     const live = this.liveCount
-    const min = this.#config.suspicionMult * Math.max(1, Math.log10(live)) * this.#config.probeInterval
+    const min = this.#suspicionMin()
     const s: Suspicion = {
       incarnation,
       start: now,
@@ -1230,14 +1351,15 @@ export class Membership {
   #refute (incarnation: number, now: number): void {
     this.#counters.refutations++
     this.#adjustHealth(1)
-    this.#setSelf({ ...this.#self, incarnation: Math.max(incarnation, this.#self.incarnation) + 1 }, now)
+    this.#setSelf({ ...this.#self, incarnation: Math.max(incarnation, this.#self.incarnation) + 1 }, now, true)
   }
 
-  #setSelf (record: MemberRecord, now: number): void {
+  /** Our new record; `unchanged` (card): only the incarnation changed, so it spreads as a refute. */
+  #setSelf (record: MemberRecord, now: number, unchanged = false): void {
     this.#self = record
     this.#incarnation = record.incarnation
     this.#setState(this.#selfN, record, 'alive', now)
-    this.#enqueue({ type: 'alive', member: record }, record.id, now)
+    this.#enqueue(aliveUpdate(record, unchanged), record.id, now)
   }
 
   // ---- the member table -----------------------------------------------------------------------------
@@ -1342,6 +1464,12 @@ const NO_UPDATES: readonly MemberUpdate[] = Object.freeze([])
 const SUSPECT_BYTES = jsonByteLength({ type: 'suspect', id: '', incarnation: 0, from: '' }) - 5
 const DEAD_BYTES = jsonByteLength({ type: 'dead', id: '', incarnation: 0, from: '' }) - 5
 const LEFT_BYTES = jsonByteLength({ type: 'left', id: '', incarnation: 0 }) - 3
+const REFUTE_BYTES = jsonByteLength({ type: 'refute', id: '', incarnation: 0, card: 0 }) - 4
+
+/** The rumour of `record` being alive: a refute when its card is the one peers already hold. */
+function aliveUpdate (record: MemberRecord, unchanged: boolean): MemberUpdate {
+  return unchanged ? { type: 'refute', id: record.id, incarnation: record.incarnation, card: cardFingerprint(record) } : { type: 'alive', member: record }
+}
 
 /** Decimal digits of a non-negative integer. */
 function digits (x: number): number {

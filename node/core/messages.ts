@@ -14,7 +14,7 @@
  * would catch it). Messages built by the core itself are typed and bounded by construction.
  */
 import { DecodeError } from '../../metad/index.js'
-import { DIGEST_BUCKETS, type BucketSummary } from './digest.js'
+import { DIGEST_BUCKETS, hash53, type BucketSummary } from './digest.js'
 import { HLC_LOGICAL_MAX } from './hlc.js'
 
 // ---- limits ----------------------------------------------------------------------------------
@@ -77,6 +77,12 @@ export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
 /** A membership rumour, piggy-backed on probes and spread by gossip (SWIM's updates). */
 export type MemberUpdate =
   | { readonly type: 'alive', readonly member: MemberRecord }
+  /**
+   * A refutation: alive@incarnation with the card the receiver already holds, if that card's
+   * fingerprint (cardFingerprint) is `card`. A third of a full alive's bytes, for what a
+   * suspicion's refutation (or any bump of an unchanged card) is.
+   */
+  | { readonly type: 'refute', readonly id: PeerId, readonly incarnation: number, readonly card: number }
   | { readonly type: 'suspect', readonly id: PeerId, readonly incarnation: number, readonly from: PeerId }
   | { readonly type: 'dead', readonly id: PeerId, readonly incarnation: number, readonly from: PeerId }
   | { readonly type: 'left', readonly id: PeerId, readonly incarnation: number }
@@ -216,6 +222,22 @@ export function memberRecordBytes (r: MemberRecord): number {
 }
 
 const RECORD_OVERHEAD = '{"id":,"name":,"addresses":[],"meta":,"incarnation":}'.length
+
+/** The fingerprints of cards already computed, by record (records are immutable and, in a node, interned). */
+const fingerprints = new WeakMap<MemberRecord, number>()
+
+/**
+ * A 53-bit fingerprint of a record's card (name, addresses, meta; not the incarnation), which a
+ * refute update names so that only a receiver holding that very card applies it.
+ */
+export function cardFingerprint (record: MemberRecord): number {
+  let f = fingerprints.get(record)
+  if (f === undefined) {
+    f = hash53(JSON.stringify([record.name, record.addresses, record.meta]))
+    fingerprints.set(record, f)
+  }
+  return f
+}
 
 /** Bytes an alive update adds around its record: `{"type":"alive","member":}`. */
 export const ALIVE_UPDATE_OVERHEAD = '{"type":"alive","member":}'.length
@@ -374,6 +396,9 @@ function readUpdate (o: Obj): MemberUpdate {
       o.only(['type', 'id', 'incarnation', 'from'])
       return { type, id: o.peerId('id'), incarnation: o.incarnation('incarnation'), from: o.peerId('from') }
     case 'left': o.only(['type', 'id', 'incarnation']); return { type, id: o.peerId('id'), incarnation: o.incarnation('incarnation') }
+    case 'refute':
+      o.only(['type', 'id', 'incarnation', 'card'])
+      return { type, id: o.peerId('id'), incarnation: o.incarnation('incarnation'), card: o.integer('card', 0, Number.MAX_SAFE_INTEGER) }
     default: throw o.error('type', 'not a membership update type')
   }
 }

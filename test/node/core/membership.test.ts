@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava'
 import { createCluster, type Cluster } from '../../../node/core/cluster.js'
 import { DEFAULT_MEMBERSHIP_CONFIG, detectionBound, Membership, type MembershipOutput } from '../../../node/core/membership.js'
 import type { MemberChange } from '../../../node/core/membership.js'
-import type { MemberRecord } from '../../../node/core/messages.js'
+import { cardFingerprint, type MemberRecord } from '../../../node/core/messages.js'
 import { createRng } from '../../../node/core/rng.js'
 
 function everyoneSeesEveryone (c: Cluster, n: number): boolean {
@@ -191,7 +191,8 @@ test('a node hearing it is suspected refutes with a higher incarnation', (t) => 
   const ack = out.find((o) => o.type === 'send' && o.message.type === 'ack')
   t.truthy(ack)
   const updates = ack?.type === 'send' && ack.message.type === 'ack' ? ack.message.updates : []
-  t.true(updates.some((u) => u.type === 'alive' && u.member.id === 'self' && u.member.incarnation === 5))
+  // A refutation does not change the card, so it travels as a refute naming the card held.
+  t.true(updates.some((u) => u.type === 'refute' && u.id === 'self' && u.incarnation === 5 && u.card === cardFingerprint(self)))
 })
 
 test('an old suspicion or a stale alive changes nothing', (t) => {
@@ -347,4 +348,104 @@ test('only a timely ack lowers local health: one after the indirect probes leave
   t.is(health(), raised)
   m.handle(ping.to, { type: 'ack', seq: ping.seq, updates: [] }, now + 10)
   t.is(health(), raised - 1)
+})
+
+test('a refute revives a suspect with the card held and spreads as a refute; one naming another card, or an unknown member, changes nothing', (t) => {
+  const { m, peer } = pair()
+  m.handle('x', { type: 'spread', updates: [{ type: 'suspect', id: 'p', incarnation: 0, from: 'x' }] }, 2)
+  t.is(m.member('p')?.state, 'suspect')
+  // p changed its card at some point and we missed it: the refute is not ours to apply.
+  m.handle('x', { type: 'spread', updates: [{ type: 'refute', id: 'p', incarnation: 1, card: cardFingerprint({ ...peer, name: 'renamed' }) }] }, 3)
+  t.is(m.member('p')?.state, 'suspect')
+  t.is(counters(m).refutesUnmatched, 1)
+  m.handle('x', { type: 'spread', updates: [{ type: 'refute', id: 'q', incarnation: 1, card: cardFingerprint(peer) }] }, 4)
+  t.is(m.member('q'), undefined)
+  m.handle('x', { type: 'spread', updates: [{ type: 'refute', id: 'p', incarnation: 1, card: cardFingerprint(peer) }] }, 5)
+  t.is(m.member('p')?.state, 'alive')
+  t.deepEqual(m.member('p')?.member, { ...peer, incarnation: 1 })
+  // Like any refutation, it marks p slow; and it is passed on in its compact form.
+  t.is((m.debugState() as { slowMembers: number }).slowMembers, 1)
+  const out = m.handle('x', { type: 'ping', seq: 9, updates: [] }, 6)
+  const ack = out.find((o) => o.type === 'send' && o.message.type === 'ack')
+  const updates = ack?.type === 'send' && ack.message.type === 'ack' ? ack.message.updates : []
+  t.deepEqual(updates.filter((u) => u.type === 'alive' ? u.member.id === 'p' : u.id === 'p'), [{ type: 'refute', id: 'p', incarnation: 1, card: cardFingerprint(peer) }])
+})
+
+/** A node with members p, q, r, s, ticked by hand; `answer` says what to do with each ping and ping-req. */
+function fiveMembers (seed: number): { m: Membership, tickTo: (until: number, answer?: (o: MembershipOutput, now: number) => void) => number } {
+  const m = new Membership({ self: { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 0 }, seeds: [], rng: createRng(seed) })
+  m.start(0)
+  for (const id of ['p', 'q', 'r', 's']) m.handle(id, { type: 'spread', updates: [{ type: 'alive', member: { id, name: id, addresses: [], meta: {}, incarnation: 0 } }] }, 1)
+  let now = 2
+  const tickTo = (until: number, answer?: (o: MembershipOutput, now: number) => void): number => {
+    for (let at = m.nextDeadline(); at !== undefined && at <= until; at = m.nextDeadline()) {
+      now = Math.max(now, at)
+      for (const o of m.tick(now)) answer?.(o, now)
+    }
+    now = Math.max(now, until)
+    return now
+  }
+  return { m, tickTo }
+}
+
+test('a failed probe that heard none of its relays suspects no one; the second such in a row does', (t) => {
+  const { m, tickTo } = fiveMembers(7)
+  // Nobody answers anything: the probe's relays are as silent as its target.
+  tickTo(2500)
+  t.is(counters(m).probesFailed, 1)
+  t.is(counters(m).probesUnheard, 1)
+  t.is(counters(m).suspicions, 0)
+  // Local health rose, so periods are longer now; run until a second probe has failed.
+  let at = 2500
+  while (counters(m).probesFailed < 2) at = tickTo(at + 100)
+  t.is(counters(m).probesUnheard, 1)
+  t.is(counters(m).suspicions, 1)
+})
+
+test('a failed probe whose relays answered with a nack suspects its target at once', (t) => {
+  const { m, tickTo } = fiveMembers(7)
+  let at = 2
+  while (counters(m).probesFailed < 1) {
+    at = tickTo(at + 100, (o, now) => {
+      if (o.type === 'send' && o.message.type === 'ping-req') m.handle(o.to, { type: 'nack', seq: o.message.seq }, now + 300)
+    })
+  }
+  t.is(counters(m).probesUnheard, 0)
+  t.is(counters(m).suspicions, 1)
+})
+
+test('while refutations arrive late, a suspicion waits twice the longest lag, up to its maximum, before the member is declared dead', (t) => {
+  const m = new Membership({ self: { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 0 }, seeds: [], rng: createRng(8) })
+  m.start(0)
+  const card = (id: string): MemberRecord => ({ id, name: id, addresses: [], meta: {}, incarnation: 0 })
+  m.handle('x', { type: 'spread', updates: ['p', 'q', 'r'].map((id) => ({ type: 'alive' as const, member: card(id) })) }, 1)
+  // p's refutation reaches us 3 s after we began suspecting it.
+  m.handle('x', { type: 'spread', updates: [{ type: 'suspect', id: 'p', incarnation: 0, from: 'x' }] }, 10)
+  m.handle('x', { type: 'spread', updates: [{ type: 'refute', id: 'p', incarnation: 1, card: cardFingerprint(card('p')) }] }, 3010)
+  t.is(m.member('p')?.state, 'alive')
+  // q is suspected and confirmed twice: Lifeguard's timeout falls to its minimum, 4 s (N = 4).
+  const suspectedBy = (id: string, incarnation: number) => ['x', 'y', 'z'].map((from) => ({ type: 'suspect' as const, id, incarnation, from }))
+  m.handle('x', { type: 'spread', updates: suspectedBy('q', 0) }, 20_000)
+  // Every probe is answered at once: no suspicion here but the ones the test makes.
+  const tickTo = (until: number): void => {
+    for (let at = m.nextDeadline(); at !== undefined && at <= until; at = m.nextDeadline()) {
+      for (const o of m.tick(at)) if (o.type === 'send' && o.message.type === 'ping') m.handle(o.to, { type: 'ack', seq: o.message.seq, updates: [] }, at)
+    }
+  }
+  tickTo(19_999)
+  tickTo(24_000)
+  t.is(m.member('q')?.state, 'suspect')
+  t.is(counters(m).suspicionsPutOff, 1)
+  tickTo(25_999)
+  t.is(m.member('q')?.state, 'suspect')
+  tickTo(26_000)
+  t.is(m.member('q')?.state, 'dead')
+  // A lag longer than the suspicion's maximum (6 x 4 s) puts it off only to that maximum.
+  m.handle('x', { type: 'spread', updates: [{ type: 'suspect', id: 'r', incarnation: 0, from: 'x' }] }, 30_000)
+  m.handle('x', { type: 'spread', updates: [{ type: 'refute', id: 'r', incarnation: 1, card: cardFingerprint(card('r')) }] }, 50_000)
+  m.handle('x', { type: 'spread', updates: suspectedBy('p', 1) }, 60_000)
+  tickTo(60_000 + 24_000 - 1)
+  t.is(m.member('p')?.state, 'suspect')
+  tickTo(60_000 + 24_000)
+  t.is(m.member('p')?.state, 'dead')
 })
