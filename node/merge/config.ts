@@ -30,6 +30,13 @@ export interface MergeConfig {
   /** A parent that has not acked within this long is routed around, as one a send failed to. @default 800 */
   readonly watchTimeoutMs: number
   /**
+   * A parent taken for silent that then answers (late) is given twice its lateness, at most
+   * this long, as its watch timeout from then on: it is slow, not gone. @default 8000
+   */
+  readonly slowParentTimeoutMs: number
+  /** How long that longer timeout is kept after the late answer. @default 600000 */
+  readonly slowParentMemoryMs: number
+  /**
    * A root holds a resent piece this long before merging it, so that the combined piece it may
    * duplicate (from a parent that was slow, not gone) is taken whole when it comes late.
    * @default 5000
@@ -51,6 +58,8 @@ export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
   unreachableMs: 10_000,
   watchIntervalMs: 2000,
   watchTimeoutMs: 800,
+  slowParentTimeoutMs: 8000,
+  slowParentMemoryMs: 600_000,
   resentHoldMs: 5000
 })
 

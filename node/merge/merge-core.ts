@@ -50,7 +50,10 @@
  *   root holds it for resentHoldMs (its replicas hold a copy, in case the root dies) before
  *   merging it if it is still disjoint: the late combined piece, if any, is taken whole first.
  *   A dead parent costs its children no second, at any fleet size, for one small message per
- *   child, parent and interval. It is not tried again blindly after unreachableMs (that would
+ *   child, parent and interval. Slow parents: a parent taken for silent that then answers was
+ *   slow, not gone, and would be taken for silent again at every ack it owes (at 200 nodes with
+ *   5 % of them 2 s slow, 42,000 resends a minute, as many as the on-time partials). So its watch
+ *   timeout becomes twice its lateness (at most slowParentTimeoutMs) for slowParentMemoryMs. It is not tried again blindly after unreachableMs (that would
  *   lose a second of partials every time until its death is known, 16 s and more at 10,000
  *   members): it gets an `ack-request` instead, and only its answer (any message from it), or
  *   the membership, brings it back. Avoided peers stay members, so their own pieces are still
@@ -180,6 +183,8 @@ export interface MergeCounters {
   resent: number
   /** Resent pieces a root held for resentHoldMs before merging them. */
   held: number
+  /** Parents taken for silent that answered late, and are given a longer watch timeout since. */
+  slowParents: number
   /** Bugs caught at the boundary (the daemon lives on). */
   internalErrors: number
 }
@@ -305,8 +310,13 @@ export class MergeCore {
   readonly #suspects = new Set<PeerId>()
   /** Members a send failed to, and until when they are routed around. */
   readonly #unreachable = new Map<PeerId, number>()
-  /** Of those, the ones routed around because an ack was overdue (watching parents). */
-  readonly #silent = new Set<PeerId>()
+  /** Of those, the ones routed around because an ack was overdue (watching parents), and when that ack was asked. */
+  readonly #silent = new Map<PeerId, number>()
+  /**
+   * Parents that answered after being taken for silent: their watch timeout (twice their
+   * lateness) and until when it holds (module header, "Slow parents"); made at the first.
+   */
+  #slowParents: Map<PeerId, { timeoutMs: number, until: number }> | undefined
   /** Parents watched (module header, "Watching parents"), kept while partials go to them (#sweep forgets). */
   readonly #watches = new Map<PeerId, Watch>()
   /** Unacked partials of parents the membership took away (suspected, down): re-sent at the next tick (silentParent set for a suspect). */
@@ -322,7 +332,7 @@ export class MergeCore {
   readonly #restore: Map<InstrumentationId, readonly StoredPoint[]>
   readonly #counters: MergeCounters = {
     received: {}, merged: 0, forwarded: 0, late: 0, finalized: 0, replicasSent: 0, replicasMerged: 0, historyMerged: 0, recomputes: 0,
-    restoreRejected: 0, sendFailures: 0, parentsSilent: 0, resent: 0, held: 0, internalErrors: 0,
+    restoreRejected: 0, sendFailures: 0, parentsSilent: 0, resent: 0, held: 0, slowParents: 0, internalErrors: 0,
     dropped: { malformed: 0, 'unknown-instrumentation': 0, 'not-a-member': 0, duplicate: 0, 'too-late': 0, 'too-early': 0, 'wrong-shape': 0, unsolicited: 0 }
   }
 
@@ -531,9 +541,9 @@ export class MergeCore {
   #sendPartial (to: PeerId, m: PartialMessage, t: number, out: MergeOutput[]): void {
     const c = this.#config
     let w = this.#watches.get(to)
-    if (w !== undefined && w.owed && t - w.asked >= c.watchTimeoutMs) {
+    if (w !== undefined && w.owed && t - w.asked >= this.#watchTimeout(to, t)) {
       this.#counters.parentsSilent++
-      this.#silent.add(to)
+      this.#silent.set(to, w.asked)
       this.#routeAround(to, m, true, t, out)
       return
     }
@@ -1066,7 +1076,11 @@ export class MergeCore {
       const received = this.#counters.received
       received[m.type] = (received[m.type] ?? 0) + 1
       // A peer that talks is reachable again (unless the membership suspects it).
-      this.#silent.delete(from)
+      const asked = this.#silent.get(from)
+      if (asked !== undefined) {
+        this.#silent.delete(from)
+        this.#noteSlowParent(from, t - asked, t)
+      }
       if (this.#unreachable.delete(from) && !this.#suspects.has(from)) this.#readmit(from)
       this.#onMessage(from, m, t, out)
     } catch (err) {
@@ -1313,12 +1327,13 @@ export class MergeCore {
    */
   #sweepWatches (now: number, out: MergeOutput[]): void {
     const c = this.#config
+    if (this.#slowParents !== undefined) for (const [id, slow] of this.#slowParents) if (now >= slow.until) this.#slowParents.delete(id)
     // Watches of departed members were orphaned when they left (memberDown, setMembers).
     for (const [id, w] of this.#watches) {
       if (w.owed) {
-        if (now - w.asked < c.watchTimeoutMs + 1000 || now - w.last < 1000) continue
+        if (now - w.asked < this.#watchTimeout(id, now) + 1000 || now - w.last < 1000) continue
         this.#counters.parentsSilent++
-        this.#silent.add(id)
+        this.#silent.set(id, w.asked)
         this.#routeAround(id, undefined, true, now, out)
       } else if (w.unacked.length > 0) {
         if (now - w.last < c.watchIntervalMs) continue
@@ -1330,6 +1345,24 @@ export class MergeCore {
         this.#watches.delete(id)
       }
     }
+  }
+
+  /** How long parent `id` may owe an ack before it is taken for silent: longer for a parent known slow. */
+  #watchTimeout (id: PeerId, t: number): number {
+    const slow = this.#slowParents?.get(id)
+    if (slow === undefined) return this.#config.watchTimeoutMs
+    if (t < slow.until) return slow.timeoutMs
+    this.#slowParents?.delete(id)
+    return this.#config.watchTimeoutMs
+  }
+
+  /** Parent `id`, taken for silent, answered `lateness` ms after the ack it owed was asked. */
+  #noteSlowParent (id: PeerId, lateness: number, t: number): void {
+    const c = this.#config
+    if (lateness <= c.watchTimeoutMs) return
+    const timeoutMs = Math.min(c.slowParentTimeoutMs, Math.max(2 * lateness, this.#slowParents?.get(id)?.timeoutMs ?? 0))
+    ;(this.#slowParents ??= new Map()).set(id, { timeoutMs, until: t + c.slowParentMemoryMs })
+    this.#counters.slowParents++
   }
 
   /** When tick() must next be called. */

@@ -154,6 +154,37 @@ test('a parent whose ack is overdue is routed around at the next partial, which 
   t.is(core.position(ID).parent, parent)
 })
 
+test('a parent taken for silent that answers late is slow, not gone: it may owe an ack twice as long as it was late, for slowParentMemoryMs', (t) => {
+  const core = createMergeCore({ self: deep, now: ms(T), members, config: { ...SHAPE, slowParentMemoryMs: 20_000 } })
+  core.setInstrumentation(ID, SPEC, ms(T))
+  const parent = parentOf(deep)
+  const next = parentOf(deep, withoutMember(members, parent))
+  sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  sends(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20)))
+  t.is(core.position(ID).parent, next)
+  core.handle(next, { type: 'ack' }, ms(T + 2, 30))
+  // Its ack comes 2 s after it was asked: a slow parent, watched with 4 s from now on.
+  core.handle(parent, { type: 'ack' }, ms(T + 3, 20))
+  t.is(core.counters.slowParents, 1)
+  t.is(core.position(ID).parent, parent)
+  for (let second = T + 2; second < T + 6; second++) {
+    const [sent] = sends(core.contribute(ID, second, scalar(1), ms(second + 1, 20)))
+    t.is(sent?.to, parent, `second ${second - T}: the owed ack is ${(second - T - 2) * 1000} ms old`)
+  }
+  // 4 s without its ack: silent after all.
+  const [moved] = sends(core.contribute(ID, T + 6, scalar(1), ms(T + 7, 20)))
+  t.is(moved?.to, next)
+  core.handle(next, { type: 'ack' }, ms(T + 7, 30))
+  t.is(core.counters.parentsSilent, 2)
+  // It answers 4 s late (8 s from now on, the cap); 20 s after that answer, 1 s overdue is overdue again.
+  core.handle(parent, { type: 'ack' }, ms(T + 7, 40))
+  t.is(core.position(ID).parent, parent)
+  t.is(core.counters.slowParents, 2)
+  sends(core.contribute(ID, T + 30, scalar(1), ms(T + 31, 20)))
+  const [after] = sends(core.contribute(ID, T + 31, scalar(1), ms(T + 32, 20)))
+  t.is(after?.to, next)
+})
+
 test('an ack is not overdue before watchTimeoutMs: a late piece sent soon after asking goes to the same parent', (t) => {
   const core = coreOf(deep)
   const parent = parentOf(deep)
