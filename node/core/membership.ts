@@ -332,7 +332,8 @@ interface Suspicion {
   readonly start: number
   /** When it times out (moves earlier as confirmations come). */
   deadline: number
-  readonly confirmations: Set<PeerId>
+  /** Suspectors so far, the first included (at most expected + 1: an array, not a Set, as a storm holds millions). */
+  readonly confirmations: PeerId[]
   /** Confirmations expected (k). */
   readonly expected: number
   readonly min: number
@@ -1277,8 +1278,8 @@ export class Membership {
       // k confirmations nothing changes, so they are neither counted nor re-spread (memberlist's
       // rule): in a crash storm every prober confirms every death, and re-spreading each
       // confirmation cost every node O(N) rumours per death.
-      if (existing.confirmations.size - 1 < existing.expected && !existing.confirmations.has(from)) {
-        existing.confirmations.add(from)
+      if (existing.confirmations.length - 1 < existing.expected && !existing.confirmations.includes(from)) {
+        existing.confirmations.push(from)
         const deadline = existing.start + suspicionTimeout(existing)
         if (deadline !== existing.deadline) {
           existing.deadline = deadline
@@ -1297,7 +1298,7 @@ export class Membership {
       incarnation,
       start: now,
       // The first suspector does not count as a confirmation of itself.
-      confirmations: new Set([from]),
+      confirmations: [from],
       expected: Math.max(0, Math.min(this.#config.suspicionMult - 2, live - 2)),
       min,
       max: this.#config.suspicionMaxMult * min,
@@ -1448,7 +1449,7 @@ export class Membership {
 
 /** The suspicion timeout after its confirmations so far (Lifeguard). */
 function suspicionTimeout (s: Suspicion): number {
-  const c = s.confirmations.size - 1
+  const c = s.confirmations.length - 1
   if (s.expected < 1) return s.min
   const frac = Math.log(c + 1) / Math.log(s.expected + 1)
   return Math.max(s.min, Math.floor(s.max - (s.max - s.min) * frac))
