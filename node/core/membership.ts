@@ -1216,8 +1216,11 @@ export class Membership {
    */
   #onRefute (id: PeerId, incarnation: number, card: number, now: number, out: MembershipOutput[]): void {
     if (id === this.#selfId) {
-      // Someone holds a newer incarnation of ours (a previous run): outbid it.
-      if (this.#phase === 'running' && incarnation > this.#self.incarnation) this.#setSelf({ ...this.#self, incarnation: incarnation + 1 }, now, true)
+      // Someone holds a newer incarnation of ours (a previous run): outbid it, with our whole card
+      // if theirs differs (a refute would be applied only where our card is already held).
+      if (this.#phase === 'running' && incarnation > this.#self.incarnation) {
+        this.#setSelf({ ...this.#self, incarnation: incarnation + 1 }, now, card === cardFingerprint(this.#self))
+      }
       return
     }
     const n = this.#interner.lookup(id)

@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava'
 import { createCluster, type Cluster } from '../../../node/core/cluster.js'
 import { DEFAULT_MEMBERSHIP_CONFIG, detectionBound, Membership, type MembershipOutput } from '../../../node/core/membership.js'
 import type { MemberChange } from '../../../node/core/membership.js'
-import { cardFingerprint, type MemberRecord } from '../../../node/core/messages.js'
+import { cardFingerprint, type MemberRecord, type MemberUpdate } from '../../../node/core/messages.js'
 import { createRng } from '../../../node/core/rng.js'
 
 function everyoneSeesEveryone (c: Cluster, n: number): boolean {
@@ -448,4 +448,21 @@ test('while refutations arrive late, a suspicion waits twice the longest lag, up
   t.is(m.member('p')?.state, 'suspect')
   tickTo(60_000 + 24_000)
   t.is(m.member('p')?.state, 'dead')
+})
+
+test('a refute about ourselves at a newer incarnation is outbid: by a refute if it names our card, else by our whole card', (t) => {
+  const self: MemberRecord = { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 2 }
+  const outbid = (card: number): MemberUpdate | undefined => {
+    const m = new Membership({ self, seeds: [], rng: createRng(9) })
+    m.start(0)
+    m.handle('other', { type: 'spread', updates: [{ type: 'refute', id: 'self', incarnation: 5, card }] }, 10)
+    t.is(m.incarnation, 6)
+    const out = m.handle('other', { type: 'ping', seq: 1, updates: [] }, 20)
+    const ack = out.find((o) => o.type === 'send' && o.message.type === 'ack')
+    const updates = ack?.type === 'send' && ack.message.type === 'ack' ? ack.message.updates : []
+    return updates.find((u) => u.type === 'alive' ? u.member.id === 'self' : u.id === 'self')
+  }
+  t.deepEqual(outbid(cardFingerprint(self)), { type: 'refute', id: 'self', incarnation: 6, card: cardFingerprint(self) })
+  // A previous run of ours had another card: the peers that hold it must get ours whole.
+  t.deepEqual(outbid(cardFingerprint({ ...self, name: 'before' })), { type: 'alive', member: { ...self, incarnation: 6 } })
 })
