@@ -44,7 +44,7 @@ export const DEFAULT_SLOW_MEMORY_MIN = 600_000
 /** @see MembershipConfig.slowMemoryMax */
 export const DEFAULT_SLOW_MEMORY_MAX = 3_600_000
 /** @see MembershipConfig.refutationLagMult */
-export const DEFAULT_REFUTATION_LAG_MULT = 2
+export const DEFAULT_REFUTATION_LAG_MULT = 3
 /** @see MembershipConfig.leaveDuration */
 export const DEFAULT_LEAVE_DURATION = 1000
 

@@ -414,7 +414,7 @@ test('a failed probe whose relays answered with a nack suspects its target at on
   t.is(counters(m).suspicions, 1)
 })
 
-test('while refutations arrive late, a suspicion waits twice the longest lag, up to its maximum, before the member is declared dead', (t) => {
+test('while refutations arrive late, a suspicion waits three times the longest lag, up to its maximum, before the member is declared dead', (t) => {
   const m = new Membership({ self: { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 0 }, seeds: [], rng: createRng(8) })
   m.start(0)
   const card = (id: string): MemberRecord => ({ id, name: id, addresses: [], meta: {}, incarnation: 0 })
@@ -436,9 +436,9 @@ test('while refutations arrive late, a suspicion waits twice the longest lag, up
   tickTo(24_000)
   t.is(m.member('q')?.state, 'suspect')
   t.is(counters(m).suspicionsPutOff, 1)
-  tickTo(25_999)
+  tickTo(28_999)
   t.is(m.member('q')?.state, 'suspect')
-  tickTo(26_000)
+  tickTo(29_000)
   t.is(m.member('q')?.state, 'dead')
   // A lag longer than the suspicion's maximum (6 x 4 s) puts it off only to that maximum.
   m.handle('x', { type: 'spread', updates: [{ type: 'suspect', id: 'r', incarnation: 0, from: 'x' }] }, 30_000)
