@@ -21,6 +21,7 @@ const SYNC_MEMBERS = jsonByteLength({ type: 'sync-members', entries: [] })
 const SUSPECT = jsonByteLength({ type: 'suspect', id: '', incarnation: 0, from: '' }) - 5
 const DEAD = jsonByteLength({ type: 'dead', id: '', incarnation: 0, from: '' }) - 5
 const LEFT = jsonByteLength({ type: 'left', id: '', incarnation: 0 }) - 3
+const REFUTE = jsonByteLength({ type: 'refute', id: '', incarnation: 0, card: 0 }) - 4
 /** `{"member":,"state":""}` around a record and its state name. */
 const ENTRY = jsonByteLength({ member: null, state: '' }) - 4
 
@@ -72,6 +73,11 @@ export class MessageSizer {
         case 'suspect': n += SUSPECT + this.#id(u.id) + digits(u.incarnation) + this.#id(u.from); break
         case 'dead': n += DEAD + this.#id(u.id) + digits(u.incarnation) + this.#id(u.from); break
         case 'left': n += LEFT + this.#id(u.id) + digits(u.incarnation); break
+        case 'refute': n += REFUTE + this.#id(u.id) + digits(u.incarnation) + digits(u.card); break
+        default: {
+          const never: never = u
+          throw new Error(`message-size: unhandled update ${JSON.stringify(never)}`)
+        }
       }
     }
     return n
