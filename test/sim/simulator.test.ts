@@ -72,7 +72,7 @@ test('3,000 nodes, 5 % of them 2 s slow from the start: their first flap, all at
   // timeouts: 142 healthy members accused by slow probers, 154 live members declared dead (their
   // refutations arrived after the 14 s timeout), and the dissemination at its ceiling throughout.
   const nodes = 3000
-  const seconds = 60
+  const seconds = 40
   const dead: string[] = []
   const sim = createSimulator({ ...options(['--nodes', String(nodes), '--duration', String(seconds), '--seed', 'storm', '--slow', '0.05:2000']) }, {
     onOutput: (node, o) => { if (o.type === 'member' && o.change === 'failed') dead.push(`${node}:${o.member.id}`) }
