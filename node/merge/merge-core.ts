@@ -50,15 +50,18 @@
  *   root holds it for resentHoldMs (its replicas hold a copy, in case the root dies) before
  *   merging it if it is still disjoint: the late combined piece, if any, is taken whole first.
  *   A dead parent costs its children no second, at any fleet size, for one small message per
- *   child, parent and interval. Slow parents: a parent taken for silent that then answers was
- *   slow, not gone, and would be taken for silent again at every ack it owes (at 200 nodes with
- *   5 % of them 2 s slow, 42,000 resends a minute, as many as the on-time partials). So its watch
- *   timeout becomes twice its lateness (at most slowParentTimeoutMs) for slowParentMemoryMs. It is not tried again blindly after unreachableMs (that would
+ *   child, parent and interval. It is not tried again blindly after unreachableMs (that would
  *   lose a second of partials every time until its death is known, 16 s and more at 10,000
  *   members): it gets an `ack-request` instead, and only its answer (any message from it), or
  *   the membership, brings it back. Avoided peers stay members, so their own pieces are still
  *   accepted; a refuted suspicion, a message from the peer or unreachableMs puts them back.
  *   Every change of parent is safe for exactly-once, since pieces carry their contributors.
+ * - Slow parents. A parent taken for silent that then answers was slow, not gone, and would be
+ *   taken for silent again at every ack it owes (at 200 nodes with 5 % of them 2 s slow, 42,000
+ *   resends a minute, as many as the on-time partials). So its watch timeout becomes twice its
+ *   lateness (at most slowParentTimeoutMs) for slowParentMemoryMs. The price: such a parent
+ *   that then really dies is routed around that much later (its unacked partials are re-sent
+ *   then, still well within the late window).
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
