@@ -373,6 +373,16 @@ interface MembershipCounters {
   refutesUnmatched: number
 }
 
+/**
+ * The longest refutation lag (a suspicion's start here to its refutation's arrival) in the
+ * current window and in the one before, so the recent longest is the larger of the two.
+ */
+interface RefutationLag {
+  windowStart: number
+  current: number
+  previous: number
+}
+
 /** A member marked slow: patient probes until `until`; `span` is the mark's current length. */
 interface SlowMark {
   until: number
@@ -437,11 +447,8 @@ export class Membership {
   #slow: Map<number, SlowMark> | undefined
   /** Failed probes of slow members still waiting out their grace: probe seq -> member number. */
   #graced: Map<number, number> | undefined
-  /**
-   * The longest refutation lag (a suspicion's start here to its refutation's arrival) in the
-   * current window and in the one before, so the recent longest is the larger of the two.
-   */
-  #lag: { windowStart: number, current: number, previous: number } | undefined
+  /** Refutation lags seen lately (see "Late refutations"); made at the first. */
+  #lag: RefutationLag | undefined
   // The rest.
   readonly #seeds: readonly string[]
   /** Dead (not left) members, for reconnect; made at the first death. */
@@ -981,7 +988,7 @@ export class Membership {
   }
 
   /** Windows last a suspicion's longest timeout: a lag is remembered for one to two of them. */
-  #rollLag (l: { windowStart: number, current: number, previous: number }, now: number): void {
+  #rollLag (l: RefutationLag, now: number): void {
     const window = this.#config.suspicionMaxMult * this.#suspicionMin()
     if (now - l.windowStart < window) return
     l.previous = now - l.windowStart < 2 * window ? l.current : 0

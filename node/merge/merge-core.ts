@@ -1352,11 +1352,9 @@ export class MergeCore {
 
   /** How long parent `id` may owe an ack before it is taken for silent: longer for a parent known slow. */
   #watchTimeout (id: PeerId, t: number): number {
+    // Expired entries are forgotten by the per-second sweep (#sweepWatches).
     const slow = this.#slowParents?.get(id)
-    if (slow === undefined) return this.#config.watchTimeoutMs
-    if (t < slow.until) return slow.timeoutMs
-    this.#slowParents?.delete(id)
-    return this.#config.watchTimeoutMs
+    return slow !== undefined && t < slow.until ? slow.timeoutMs : this.#config.watchTimeoutMs
   }
 
   /** Parent `id`, taken for silent, answered `lateness` ms after the ack it owed was asked. */
