@@ -198,7 +198,7 @@ export function createNode (init: NodeInit): HeatmeshNode {
 
   /** Follows the core's `definition` outputs: the lifecycle of measurements on this node. */
   const onOutput = (o: Extract<MeshOutput, { type: 'member' | 'definition' }>): void => {
-    if (o.type === 'member') { followMember(o.member.id, o.change); return }
+    if (o.type === 'member') { followMember(o.member.id, o.change, o.slow === true); return }
     if (instrumenter === undefined) return
     const inst = instrumenter
     if (o.entry.state === 'deleted') {
@@ -216,16 +216,22 @@ export function createNode (init: NodeInit): HeatmeshNode {
     void inst.enable(o.id, p).then(refreshCard, (err: unknown) => { log(`enabling ${o.id}: ${String(err)}`) })
   }
 
-  /** The merge tree's view follows the membership: suspects stay members but are routed around. */
-  const followMember = (peer: string, change: string): void => {
+  /** The merge tree's view follows the membership: suspects stay members but are routed around, slow members lead nothing. */
+  const followMember = (peer: string, change: string, slow: boolean): void => {
     const m = merge
-    if (m === undefined || mergeBinding === undefined || peer === host?.peerId) return
+    if (m === undefined || mergeBinding === undefined) return
+    if (peer === host?.peerId) {
+      // This node refuted a suspicion: the others stop routing through it, and so must it.
+      if (slow) mergeBinding.run((now) => { m.memberSlow(peer, now); return { outputs: [], result: undefined } })
+      return
+    }
     const down = change === 'failed' || change === 'left' || change === 'forgotten'
     // Through run(), like every core command, so the binding re-arms its timer for the new tree.
     mergeBinding.run((now) => {
       if (down) m.memberDown(peer, now)
       else if (change === 'suspected') m.memberSuspect(peer, now)
       else m.memberUp(peer, now)
+      if (slow) m.memberSlow(peer, now)
       return { outputs: [], result: undefined }
     })
   }

@@ -26,6 +26,8 @@ export interface AggregationNode {
   memberUp: (id: PeerId, now: number) => readonly AggregationOutput[]
   /** Member `id` is suspected (not yet declared dead). */
   memberSuspect: (id: PeerId, now: number) => readonly AggregationOutput[]
+  /** The membership marked member `id` slow (it refuted a suspicion; called after memberUp). */
+  memberSlow: (id: PeerId, now: number) => readonly AggregationOutput[]
   /** Member `id` failed, left or was forgotten. */
   memberDown: (id: PeerId, now: number) => readonly AggregationOutput[]
   /** An instrumentation was created or updated (entry.definition: canonical JSON). */
@@ -57,6 +59,8 @@ export interface AggregationNodeInit {
 /** The merge fields of summary.json (see docs/SIMULATOR.md). */
 export interface AggregationSummary {
   readonly freshness_s: { readonly p50: number, readonly p99: number } | null
+  /** From a steady-state second's end until the root merged its last piece of it (late pieces included). */
+  readonly completion_s: { readonly p50: number, readonly p99: number, readonly max: number } | null
   readonly coverage_min: number | null
   readonly double_counts: number | null
   readonly missing_contributions: number | null
@@ -86,5 +90,5 @@ export const NO_AGGREGATION: Aggregation = Object.freeze({
     throw new Error('NO_AGGREGATION creates no nodes')
   },
   nodeDown: () => {},
-  summary: (): AggregationSummary => ({ freshness_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [] })
+  summary: (): AggregationSummary => ({ freshness_s: null, completion_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [] })
 })

@@ -143,8 +143,11 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
   const truth = new Map<DefinitionId, Map<number, Contributed>>()
   /** Live nodes when each second was first collected. */
   const liveAt = new Map<number, number>()
-  /** Per instrumentation and second, ms from the second's end until the root first replicated it. */
-  const finalizedAfter = new Map<string, number>()
+  /**
+   * Per instrumentation and second, ms from the second's end until the root first replicated it
+   * (finalized it) and until it last did (merged its last piece: late pieces are replicated at once).
+   */
+  const rootSends = new Map<string, { first: number, last: number }>()
   const specs = new Map<DefinitionId, InstrumentationSpec>()
   /** Each instrumentation's value cache, shared by all nodes (values are immutable). */
   const valueCaches = new Map<DefinitionId, Map<number, Value>>()
@@ -193,9 +196,13 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
         continue
       }
       const m = o.message
-      if (m.type === 'replica') {
+      // A held copy (held: true) is not merged yet: it is replicated again when it is.
+      if (m.type === 'replica' && m.held !== true) {
         const slot = `${m.id}\u0000${m.second}`
-        if (!finalizedAfter.has(slot)) finalizedAfter.set(slot, now - (m.second + 1) * 1000)
+        const after = now - (m.second + 1) * 1000
+        const sends = rootSends.get(slot)
+        if (sends === undefined) rootSends.set(slot, { first: after, last: after })
+        else sends.last = Math.max(sends.last, after)
       }
       out.push({ type: 'send', to: o.to, message: m, bytes: mergeMessageByteLength(m, valueLength) })
     }
@@ -266,6 +273,7 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     return {
       memberUp: (id, now) => { core.memberUp(id, now); return [] },
       memberSuspect: (id, now) => { core.memberSuspect(id, now); return [] },
+      memberSlow: (id, now) => { core.memberSlow(id, now); return [] },
       memberDown: (id, now) => { core.memberDown(id, now); return [] },
       setInstrumentation: (id, entry, now) => carry(core, setSpec(id, entry.definition, now), now),
       removeInstrumentation: (id, now) => { known.delete(id); definitions.delete(id); return carry(core, core.removeInstrumentation(id, now), now) },
@@ -299,6 +307,8 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
   let report: MergeOracleReport | undefined
   let coverage: Array<number | null> = []
   let coverageMin: number | null = null
+  /** Per steady-state (instrumentation, second) with a point: s from its end until the root merged its last piece. */
+  let completion: number[] = []
 
   const oracle = (): MergeOracleReport => {
     if (report !== undefined) return report
@@ -306,6 +316,7 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     let exact = 0
     let doubleCounts = 0
     let missing = 0
+    completion = []
     const bySimSecond = new Map<number, number>()
     for (const [id, bySecond] of truth) {
       const spec = specs.get(id)
@@ -330,6 +341,8 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
         }
         if (second < first || second > last) continue
         checked++
+        const sends = rootSends.get(`${id}\u0000${second}`)
+        if (sends !== undefined) completion.push(sends.last / 1000)
         const reported = p === undefined ? 0 : p.minreporting
         missing += Math.max(0, who.length - reported)
         const liveNodes = liveAt.get(second) ?? who.length
@@ -363,9 +376,11 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     oracle,
     summary: (): AggregationSummary => {
       const r = oracle()
-      const fresh = [...finalizedAfter.values()].map((ms) => ms / 1000).sort((a, b) => a - b)
+      const fresh = [...rootSends.values()].map((s) => s.first / 1000).sort((a, b) => a - b)
+      const complete = completion.slice().sort((a, b) => a - b)
       return {
         freshness_s: fresh.length === 0 ? null : { p50: round(quantile(fresh, 0.5)) ?? 0, p99: round(quantile(fresh, 0.99)) ?? 0 },
+        completion_s: complete.length === 0 ? null : { p50: round(quantile(complete, 0.5)) ?? 0, p99: round(quantile(complete, 0.99)) ?? 0, max: round(complete.at(-1) ?? null) ?? 0 },
         coverage_min: round(coverageMin),
         double_counts: r.doubleCounts,
         missing_contributions: r.missingContributions,

@@ -83,6 +83,7 @@ export function reportMarkdown (result: SimResult, plots: readonly string[]): st
     `| partition heal (heal until membership is whole) | ${f(s.recovery_s.partition_heal, ' s')} |`,
     `| nodes with a whole membership view at the end | ${f(s.membership_whole_final === null ? null : s.membership_whole_final * 100, ' %')} |`,
     `| freshness p50 / p99 | ${s.freshness_s === null ? 'n/a' : `${s.freshness_s.p50} s / ${s.freshness_s.p99} s`} |`,
+    `| complete at the root (second's end until its last piece merged) p50 / p99 / max | ${s.completion_s === null ? 'n/a' : `${s.completion_s.p50} s / ${s.completion_s.p99} s / ${s.completion_s.max} s`} |`,
     `| coverage min | ${f(s.coverage_min)} |`,
     `| double counts / missing contributions | ${f(s.double_counts)} / ${f(s.missing_contributions)} |`,
     '',

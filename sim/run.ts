@@ -29,6 +29,7 @@ export interface SimSummary {
   readonly definition_convergence_s: { readonly p50: number | null, readonly p99: number | null, readonly max: number | null }
   readonly definitions_missing: number
   readonly freshness_s: { readonly p50: number, readonly p99: number } | null
+  readonly completion_s: { readonly p50: number, readonly p99: number, readonly max: number } | null
   readonly coverage_min: number | null
   readonly double_counts: number | null
   readonly missing_contributions: number | null
@@ -92,7 +93,7 @@ export function runSimulation (options: SimOptions, hooks: SimHooks = {}): SimRe
     return sortedCopy(out)
   }
   const bandwidth = perSecond(sim.bytesSent)
-  const aggregation = (hooks.aggregation?.summary()) ?? { freshness_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [] }
+  const aggregation = (hooks.aggregation?.summary()) ?? { freshness_s: null, completion_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [] }
   const convergence = sim.observer.convergenceSummary()
   let meshDegree = 0
   for (let i = 0; i < n; i++) meshDegree += sim.gossip.mesh(i).length
@@ -106,6 +107,7 @@ export function runSimulation (options: SimOptions, hooks: SimHooks = {}): SimRe
     definition_convergence_s: { p50: convergence.p50, p99: convergence.p99, max: convergence.max },
     definitions_missing: convergence.missing,
     freshness_s: aggregation.freshness_s,
+    completion_s: aggregation.completion_s,
     coverage_min: aggregation.coverage_min,
     double_counts: aggregation.double_counts,
     missing_contributions: aggregation.missing_contributions,

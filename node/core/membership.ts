@@ -263,7 +263,13 @@ export type MembershipOutput =
   | { readonly type: 'send', readonly to: PeerId, readonly message: PeerMessage, readonly member?: number }
   /** Send to a seed known only by address (joining); the reply comes from its peer id. */
   | { readonly type: 'send-address', readonly address: string, readonly message: PeerMessage }
-  | { readonly type: 'member', readonly change: MemberChange, readonly member: MemberRecord }
+  /**
+   * A member changed. `slow`: it refuted a suspicion (or bumped its incarnation on an unchanged
+   * card), so it is marked slow ("Slow members"); the merge tree stops routing through it. The
+   * one output about this node itself: `updated` and `slow` when it refutes a suspicion, since
+   * every member that hears the refutation marks it slow.
+   */
+  | { readonly type: 'member', readonly change: MemberChange, readonly member: MemberRecord, readonly slow?: true }
 
 /** The membership messages (anti-entropy ones only for the `members` set). */
 export type MembershipMessage = Extract<PeerMessage, { type: 'ping' | 'ping-req' | 'ack' | 'nack' | 'spread' | 'sync-members' | 'sync-root' | 'sync-buckets' }>
@@ -1264,18 +1270,19 @@ export class Membership {
     const before = this.#table.state(n)
     // A refutation. Only a refutation (or a restart) bumps the incarnation of an unchanged card:
     // counted so even where the suspicion itself never arrived (the rumour queue replaced it).
-    if (before === 'suspect' || (before === 'alive' && sameCard(record, this.#table.record(n)))) this.#markSlow(n, now)
+    const slow = before === 'suspect' || (before === 'alive' && sameCard(record, this.#table.record(n)))
+    if (slow) this.#markSlow(n, now)
     const suspicion = before === 'suspect' ? this.#suspicions?.get(n) : undefined
     if (suspicion !== undefined) this.#noteLag(now - suspicion.start, now)
     this.#setState(n, record, 'alive', now)
     if (spread) this.#enqueue(aliveUpdate(record, unchanged), record.id, now)
-    out.push({ type: 'member', change: before === 'alive' || before === 'suspect' ? 'updated' : 'joined', member: record })
+    out.push({ type: 'member', change: before === 'alive' || before === 'suspect' ? 'updated' : 'joined', member: record, ...(slow ? { slow: true } as const : {}) })
   }
 
   /** suspect@i from `from`: start, confirm or refute a suspicion. */
   #onSuspect (id: PeerId, incarnation: number, from: PeerId, now: number, out: MembershipOutput[], spread: boolean): void {
     if (id === this.#selfId) {
-      if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now)
+      if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now, out)
       return
     }
     const n = this.#interner.lookup(id)
@@ -1334,7 +1341,7 @@ export class Membership {
     record?: MemberRecord
   ): void {
     if (id === this.#selfId) {
-      if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now)
+      if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now, out)
       return
     }
     const n = this.#interner.lookup(id)
@@ -1361,10 +1368,12 @@ export class Membership {
   }
 
   /** We are suspected or declared dead at >= our incarnation: outbid it. */
-  #refute (incarnation: number, now: number): void {
+  #refute (incarnation: number, now: number, out: MembershipOutput[]): void {
     this.#counters.refutations++
     this.#adjustHealth(1)
     this.#setSelf({ ...this.#self, incarnation: Math.max(incarnation, this.#self.incarnation) + 1 }, now, true)
+    // Every member that hears the refutation marks this node slow: so does the layer above here.
+    out.push({ type: 'member', change: 'updated', member: this.#self, slow: true })
   }
 
   /** Our new record; `unchanged` (card): only the incarnation changed, so it spreads as a refute. */

@@ -50,7 +50,7 @@ export type MeshOutput =
   /** Write `state` durably (atomically replacing the previous one); restore it at the next start. */
   | { readonly type: 'persist', readonly state: PersistedState }
   /** A member changed (the merge tree and the binding's address book follow these). */
-  | { readonly type: 'member', readonly change: MemberChange, readonly member: MemberRecord }
+  | { readonly type: 'member', readonly change: MemberChange, readonly member: MemberRecord, readonly slow?: true }
   /** An instrumentation definition changed (the instrumenter starts or stops it). */
   | { readonly type: 'definition', readonly change: DefinitionChange, readonly id: DefinitionId, readonly entry: DefinitionEntry }
 

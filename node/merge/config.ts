@@ -37,6 +37,11 @@ export interface MergeConfig {
   /** How long that longer timeout is kept after the late answer. @default 600000 */
   readonly slowParentMemoryMs: number
   /**
+   * How long a member the membership found slow (memberSlow) is demoted: it leads no prefix of
+   * the trees (a root stays the root), so it delays no subtree. @default 600000
+   */
+  readonly slowMemberMs: number
+  /**
    * A root holds a resent piece this long before merging it, so that the combined piece it may
    * duplicate (from a parent that was slow, not gone) is taken whole when it comes late.
    * @default 5000
@@ -60,6 +65,7 @@ export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
   watchTimeoutMs: 800,
   slowParentTimeoutMs: 8000,
   slowParentMemoryMs: 600_000,
+  slowMemberMs: 600_000,
   resentHoldMs: 5000
 })
 

@@ -62,6 +62,16 @@
  *   lateness (at most slowParentTimeoutMs) for slowParentMemoryMs. The price: such a parent
  *   that then really dies is routed around that much later (its unacked partials are re-sent
  *   then, still well within the late window).
+ * - Slow members. Waiting for a slow parent costs freshness: every piece of its subtree reaches
+ *   the root as late as it is slow (a second through a 2 s slow parent was whole at the root
+ *   ~4 s after its end). So the members the membership marks slow (they refuted a suspicion:
+ *   memberSlow, this node included when it refuted one) lead nothing for slowMemberMs: they
+ *   hang as leaves (tree.ts, DEMOTED MEMBERS), their own values travel on time (a slow node
+ *   handles what it receives late; it sends on time), and no subtree waits for them. Every node
+ *   that heard the same refutations builds the same trees, and a demoted root stays the root
+ *   (demoted replicas still hold), so demotions never move where a second ends. When more than
+ *   a sixteenth of the view is marked slow (a partition heals, a loss burst ends: everyone
+ *   refuted) the fault was the network's, and no one is demoted.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
@@ -320,6 +330,10 @@ export class MergeCore {
    * lateness) and until when it holds (module header, "Slow parents"); made at the first.
    */
   #slowParents: Map<PeerId, { timeoutMs: number, until: number }> | undefined
+  /** Members the membership found slow, and until when they are demoted (memberSlow); made at the first. */
+  #slowMembers: Map<PeerId, number> | undefined
+  /** Whether the positions were computed with the demotions applied (not #tooManySlow). */
+  #demoting = true
   /** Parents watched (module header, "Watching parents"), kept while partials go to them (#sweep forgets). */
   readonly #watches = new Map<PeerId, Watch>()
   /** Unacked partials of parents the membership took away (suspected, down): re-sent at the next tick (silentParent set for a suspect). */
@@ -408,6 +422,51 @@ export class MergeCore {
     return out.filter((i) => i >= 0).sort((a, b) => a - b)
   }
 
+  /** Indices into the view's set of the members the membership found slow: they lead nothing in this node's trees unless one is the root. */
+  #demoted (): number[] {
+    if (this.#slowMembers === undefined || this.#slowMembers.size === 0 || this.#tooManySlow()) return []
+    const out: number[] = []
+    for (const id of this.#slowMembers.keys()) {
+      const i = indexOfMember(this.#view, id)
+      if (i >= 0) out.push(i)
+    }
+    return out
+  }
+
+  /**
+   * Whether more members are marked slow than demotions are for (a sixteenth of the view): when
+   * many refute at once (a partition heals, a loss burst ends) the fault was the network's, and
+   * demoting them all would leave the trees to the rest (at worst, every member below the root).
+   */
+  #tooManySlow (): boolean {
+    return (this.#slowMembers?.size ?? 0) > Math.max(1, this.memberCount >>> 4)
+  }
+
+  /** Member `id` was demoted or promoted again: the positions that can move are recomputed (#positionOf sees to the rest). */
+  #demotionChanged (id: PeerId): void {
+    if (this.#tooManySlow()) return
+    this.#viewVersion++
+    for (const inst of this.#instrumentations.values()) {
+      const pos = inst.position
+      if (pos === undefined || inst.stale) continue
+      // A demotion moves what its leave and its join as a low scorer would (tree.ts, DEMOTED MEMBERS).
+      if (leaveCanMove(pos, id) || joinCanMove(pos, id, this.#self, inst.key, this.#config)) inst.stale = true
+    }
+  }
+
+  /**
+   * The membership found member `id` slow (it refuted a suspicion), this node itself included:
+   * for slowMemberMs from now it leads no prefix of this node's trees unless it is a root
+   * (module header, "Slow members").
+   */
+  memberSlow (id: PeerId, now: number): void {
+    const t = this.#clamp(now)
+    if (id !== this.#self && !this.#isMember(id)) return
+    const known = this.#slowMembers?.has(id) === true
+    ;(this.#slowMembers ??= new Map()).set(id, t + this.#config.slowMemberMs)
+    if (!known) this.#demotionChanged(id)
+  }
+
   /** Whether `id` is a member of the view (gone ones are not). */
   #isMember (id: PeerId): boolean {
     return !this.#gone.has(id) && indexOfMember(this.#view, id) >= 0
@@ -471,6 +530,8 @@ export class MergeCore {
     this.#unreachable.delete(id)
     this.#silent.delete(id)
     this.#orphan(id, t, false)
+    // Gone: its demotion goes with it (it leads nothing now), and a newcomer with its id starts clean.
+    this.#slowMembers?.delete(id)
     const key = memberKey(id)
     this.#gone.add(id)
     this.#goneKeys.add(key)
@@ -591,6 +652,7 @@ export class MergeCore {
       if (!this.#goneKeys.has(k)) this.#recentlyDown.set(k, t)
     }
     for (; j < b.length; j++) this.#recentlyDown.delete(b[j]!)
+    if (this.#slowMembers !== undefined) for (const id of this.#slowMembers.keys()) if (indexOfMember(next, id) < 0) this.#slowMembers.delete(id)
     for (const id of [...this.#suspects, ...this.#unreachable.keys()]) {
       if (indexOfMember(next, id) >= 0) continue
       this.#suspects.delete(id)
@@ -706,10 +768,15 @@ export class MergeCore {
   // ---- tree ----------------------------------------------------------------------------------------
 
   #positionOf (inst: Instrumentation): TreePosition {
+    if (this.#slowMembers !== undefined && this.#demoting !== !this.#tooManySlow()) {
+      // Demotions start or stop applying (#tooManySlow): every tree changes.
+      this.#demoting = !this.#demoting
+      this.#movedAll()
+    }
     if (inst.position === undefined || inst.stale) {
       const n = this.#view.ids.length
       if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.max(n, 2 * this.#scratch.length))
-      inst.position = treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch, this.#excluded())
+      inst.position = treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch, this.#excluded(), this.#demoted())
       inst.positionVersion = this.#viewVersion
       inst.stale = false
       inst.height = estimatedHeight(inst.position, this.#config.fanIn)
@@ -1330,7 +1397,16 @@ export class MergeCore {
    */
   #sweepWatches (now: number, out: MergeOutput[]): void {
     const c = this.#config
-    if (this.#slowParents !== undefined) for (const [id, slow] of this.#slowParents) if (now >= slow.until) this.#slowParents.delete(id)
+    if (this.#slowParents !== undefined) {
+      for (const [id, slow] of this.#slowParents) if (now >= slow.until) this.#slowParents.delete(id)
+    }
+    if (this.#slowMembers !== undefined) {
+      for (const [id, until] of this.#slowMembers) {
+        if (now < until) continue
+        this.#slowMembers.delete(id)
+        this.#demotionChanged(id)
+      }
+    }
     // Watches of departed members were orphaned when they left (memberDown, setMembers).
     for (const [id, w] of this.#watches) {
       if (w.owed) {
@@ -1419,6 +1495,9 @@ export class MergeCore {
       suspects: [...this.#suspects],
       unreachable: Object.fromEntries(this.#unreachable),
       watched: Object.fromEntries([...this.#watches].map(([id, w]) => [id, { owed: w.owed, unacked: w.unacked.length }])),
+      // Parents found slow (their longer watch timeouts), and members demoted because the membership found them slow.
+      slowParents: Object.fromEntries(this.#slowParents ?? []),
+      slowMembers: Object.fromEntries(this.#slowMembers ?? []),
       counters: { ...c, received: { ...c.received }, dropped: { ...c.dropped } },
       instrumentations,
       pendingQueries: this.#queries.size,

@@ -38,6 +38,18 @@
  * contiguous range found by binary search. buildTree gives every member's parent at once (the
  * greedy itself, O(N log N)) for tests and the simulator's oracle.
  *
+ * DEMOTED MEMBERS. A member known to be slow would delay its whole subtree by its slowness at
+ * every second. A caller may demote it: unless it is the root, it then ranks below every other
+ * member (its score becomes s / 2^32 where the others' are s + 1) and leads nothing: its subtrie
+ * is led by the best of the rest, as after a leave, and a prefix where only demoted members are
+ * left has no leader, its demoted members hanging as leaves below the leader of the prefix above
+ * (two slow members that share a prefix must not wait for each other). Such a leader may have
+ * more than k children, the demoted ones beyond k. Holders are chosen from the scores before demotion, so demotions never move
+ * a root or a replica (a demoted replica still holds, it only leads nothing): nodes that disagree
+ * about who is demoted still agree on the holders, and differ only in a few parent relations (a
+ * change of demotion moves what a leave and a join move), which exactly-once contributor sets
+ * make safe. A slow root cannot be helped: every second ends there.
+ *
  * Two members whose keys collide (probability ~N^2/2^54) share every prefix; the one that does
  * not win their common full-key prefix hangs below the one that does (contributors.ts says why
  * the collision never double-counts).
@@ -237,6 +249,18 @@ function shiftOf (level: number, bits: number): number {
   return Math.max(0, KEY_BITS - level * bits)
 }
 
+/**
+ * Demotes `demoted` (indices, any order) in `scores`, whose members that are not excluded hold
+ * s + 1 (excluded: -1): a demoted member other than `root` gets s / 2^32, below every member not
+ * demoted and in the same order among the demoted.
+ */
+function demote (scores: Float64Array, demoted: readonly number[], root: number): void {
+  for (const j of demoted) {
+    const s = scores[j]!
+    if (s >= 1 && j !== root) scores[j] = (s - 1) / 4294967296
+  }
+}
+
 /** Whether member i beats member j: higher score, then higher index (a total order). */
 function beats (scores: Float64Array, i: number, j: number): boolean {
   const a = scores[i]!
@@ -244,7 +268,7 @@ function beats (scores: Float64Array, i: number, j: number): boolean {
   return a > b || (a === b && i > j)
 }
 
-/** The best member in [lo, hi) by `beats` (lo < hi). Excluded members carry score -1. */
+/** The best member in [lo, hi) by `beats` (lo < hi). Excluded members, and leaders of an ancestor, carry score -1. */
 function argmax (scores: Float64Array, lo: number, hi: number): number {
   let best = lo
   let bestScore = scores[lo]!
@@ -277,9 +301,11 @@ export interface TreePosition {
  * @param excluded indices into `set`, ascending, of members to leave out: the result is the
  *   position over `set` without them, without copying the set (the merge core routes around
  *   suspected peers this way).
+ * @param demoted indices into `set`, any order, of members that lead nothing unless they are
+ *   the root (DEMOTED MEMBERS above: the merge core demotes parents it found slow).
  * @throws RangeError if `self` is not in `set` or is excluded, or the shape is invalid (caller bugs).
  */
-export function treePosition (set: MemberSet, inst: InstrumentationKey, self: PeerId, shape: TreeShape, scratch?: Float64Array, excluded: readonly number[] = []): TreePosition {
+export function treePosition (set: MemberSet, inst: InstrumentationKey, self: PeerId, shape: TreeShape, scratch?: Float64Array, excluded: readonly number[] = [], demoted: readonly number[] = []): TreePosition {
   const bits = digitBits(shape.fanIn)
   const me = indexOfMember(set, self)
   if (me < 0 || excluded.includes(me)) throw new RangeError(`${self} is not a member of the view`)
@@ -303,7 +329,8 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
       nextExcluded = ++e < excluded.length ? excluded[e]! : -1
       continue
     }
-    const s = mix(his[i]!, los[i]!, ihi, ilo)
+    // + 1: demoted members (demote) rank in [0, 1), below all others.
+    const s = mix(his[i]!, los[i]!, ihi, ilo) + 1
     scores[i] = s
     if (s >= floor) {
       let k = top.length < nholders ? top.length : top.length - 1
@@ -314,6 +341,7 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
     }
   }
   const holders = top.map((i) => ids[i]!)
+  if (demoted.length > 0) demote(scores, demoted, top[0]!)
   // Pass 2: the leaders of the prefixes on my path, until the one I lead.
   const D = maxLevel(bits)
   const myKey = keys[me]!
@@ -337,6 +365,10 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
     lo = lowerBound(keys, start, lo, hi)
     hi = lowerBound(keys, start + width, lo, hi)
     leader = argmax(scores, lo, hi)
+    if (scores[leader]! < 1) {
+      // Only demoted members are left in my prefix, I among them: it has no leader, and we hang below my parent.
+      return { holders, parent: ids[parent], ancestors, children: [], depth: level, members: n - excluded.length }
+    }
   }
   // Pass 3: the leaders of my prefix's child prefixes are my children.
   scores[me] = -1
@@ -355,7 +387,10 @@ export function treePosition (set: MemberSet, inst: InstrumentationKey, self: Pe
       const b = d === nchild - 1 ? hi : lowerBound(keys, base + (d + 1) * width, a, hi)
       if (b > a) {
         const c = argmax(scores, a, b)
-        if (scores[c]! >= 0) children.push(ids[c]!)
+        const best = scores[c]!
+        if (best >= 1) children.push(ids[c]!)
+        // A prefix of demoted members only has no leader: all of them are my children.
+        else if (best >= 0) for (let i = a; i < b; i++) if (scores[i]! >= 0) children.push(ids[i]!)
       }
       a = b
     }
@@ -427,20 +462,32 @@ export interface FullTree {
 
 /**
  * The whole tree of `inst` over `set`: the greedy of the module header, in O(N log N). The
- * reference for treePosition (they agree for every member) and the simulator's oracle.
+ * reference for treePosition (they agree for every member, with the same `demoted`).
  */
-export function buildTree (set: MemberSet, inst: InstrumentationKey, fanIn: number): FullTree {
+export function buildTree (set: MemberSet, inst: InstrumentationKey, fanIn: number, demoted: readonly number[] = []): FullTree {
   const bits = digitBits(fanIn)
   const D = maxLevel(bits)
   const n = set.ids.length
   const scores = new Float64Array(n)
-  for (let i = 0; i < n; i++) scores[i] = mix(set.hi[i]!, set.lo[i]!, inst.hi, inst.lo)
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (beats(scores, i, j) ? -1 : 1))
+  for (let i = 0; i < n; i++) scores[i] = mix(set.hi[i]!, set.lo[i]!, inst.hi, inst.lo) + 1
+  let order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (beats(scores, i, j) ? -1 : 1))
+  if (demoted.length > 0 && n > 0) {
+    demote(scores, demoted, order[0]!)
+    order = order.sort((i, j) => (beats(scores, i, j) ? -1 : 1))
+  }
   const taken: Array<Map<number, number>> = Array.from({ length: D + 1 }, () => new Map())
   const parent = new Int32Array(n).fill(-1)
   const depth = new Int32Array(n)
   for (const i of order) {
     const key = set.keys[i]!
+    if (scores[i]! < 1) {
+      // Demoted: below the leader of the deepest prefix on its path that has one, leading nothing.
+      let level = 1
+      while (level <= D && taken[level]!.has(Math.floor(key / POW2[shiftOf(level, bits)]!))) level++
+      parent[i] = taken[level - 1]!.get(Math.floor(key / POW2[shiftOf(level - 1, bits)]!))!
+      depth[i] = level
+      continue
+    }
     let placed = false
     for (let level = 0; level <= D; level++) {
       const prefix = Math.floor(key / POW2[shiftOf(level, bits)]!)

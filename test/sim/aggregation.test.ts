@@ -14,7 +14,7 @@ function options (argv: string[]): SimOptions {
   return o
 }
 
-interface ToyStats { built: number, ups: number, suspects: number, downs: number, instrumentations: number, received: number, ticks: number, downNodes: number[] }
+interface ToyStats { built: number, ups: number, suspects: number, slow: number, downs: number, instrumentations: number, received: number, ticks: number, downNodes: number[] }
 
 function toy (stats: ToyStats): Aggregation {
   return {
@@ -26,6 +26,7 @@ function toy (stats: ToyStats): Aggregation {
       return {
         memberUp: () => { stats.ups++; return [] },
         memberSuspect: () => { stats.suspects++; return [] },
+        memberSlow: () => { stats.slow++; return [] },
         memberDown: () => { stats.downs++; return [] },
         setInstrumentation: () => { stats.instrumentations++; return [] },
         removeInstrumentation: () => [],
@@ -39,12 +40,12 @@ function toy (stats: ToyStats): Aggregation {
       }
     },
     nodeDown: (index) => { stats.downNodes.push(index) },
-    summary: () => ({ freshness_s: { p50: 0.5, p99: 1.5 }, coverage_min: 0.9, double_counts: 0, missing_contributions: 3, coverage: [1, 0.9] })
+    summary: () => ({ freshness_s: { p50: 0.5, p99: 1.5 }, completion_s: { p50: 0.6, p99: 2.5, max: 3 }, coverage_min: 0.9, double_counts: 0, missing_contributions: 3, coverage: [1, 0.9] })
   }
 }
 
 test('the simulator drives an aggregation layer on every node through the hook', (t) => {
-  const stats: ToyStats = { built: 0, ups: 0, suspects: 0, downs: 0, instrumentations: 0, received: 0, ticks: 0, downNodes: [] }
+  const stats: ToyStats = { built: 0, ups: 0, suspects: 0, slow: 0, downs: 0, instrumentations: 0, received: 0, ticks: 0, downNodes: [] }
   const o = options(['--nodes', '20', '--duration', '40', '--seed', 'hook', '--instrumentations', '2', '--crash', '0.1@10,restart@30', '--fan-in', '8', '--replicas', '1'])
   const result = runSimulation(o, { aggregation: toy(stats) })
   t.is(stats.built, 22, 'one per node, and one per restart')
@@ -57,6 +58,6 @@ test('the simulator drives an aggregation layer on every node through the hook',
   // 19 senders, one message per second each, less the crashed ones' silence.
   t.true(stats.received > 19 * 25 && stats.received <= 19 * 40, `${stats.received} received`)
   t.true(result.summary.bytes_per_node_per_s.mean !== null && result.summary.bytes_per_node_per_s.mean > 900, 'the layer\'s bytes count')
-  t.like(result.summary, { aggregation: 'toy', coverage_min: 0.9, missing_contributions: 3, double_counts: 0, freshness_s: { p50: 0.5, p99: 1.5 } })
+  t.like(result.summary, { aggregation: 'toy', coverage_min: 0.9, missing_contributions: 3, double_counts: 0, freshness_s: { p50: 0.5, p99: 1.5 }, completion_s: { p50: 0.6, p99: 2.5, max: 3 } })
   t.deepEqual([...result.series.coverage], [1, 0.9])
 })

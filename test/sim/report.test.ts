@@ -19,10 +19,10 @@ test('a report holds summary.json with every required field, report.md and the p
   const files = writeReport(dir, result)
   t.deepEqual(files.map((f) => f.slice(dir.length + 1)).sort(), [...REPORT_FILES].sort())
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Record<string, unknown>
-  for (const key of ['nodes', 'simulated_seconds', 'wall_seconds', 'peak_rss_mb', 'definition_convergence_s', 'freshness_s', 'coverage_min', 'double_counts', 'missing_contributions', 'bytes_per_node_per_s', 'recovery_s', 'messages_per_node_per_s']) {
+  for (const key of ['nodes', 'simulated_seconds', 'wall_seconds', 'peak_rss_mb', 'definition_convergence_s', 'freshness_s', 'completion_s', 'coverage_min', 'double_counts', 'missing_contributions', 'bytes_per_node_per_s', 'recovery_s', 'messages_per_node_per_s']) {
     t.true(key in summary, key)
   }
-  t.like(summary, { nodes: 60, simulated_seconds: 20, freshness_s: null, coverage_min: null, double_counts: null, missing_contributions: null })
+  t.like(summary, { nodes: 60, simulated_seconds: 20, freshness_s: null, completion_s: null, coverage_min: null, double_counts: null, missing_contributions: null })
   t.deepEqual(Object.keys(summary.definition_convergence_s as object), ['p50', 'p99', 'max'])
   t.deepEqual(Object.keys(summary.bytes_per_node_per_s as object), ['mean', 'p50', 'p99', 'max'])
   for (const png of REPORT_FILES.filter((f) => f.endsWith('.png'))) t.deepEqual([...readFileSync(join(dir, png)).subarray(0, 4)], PNG, png)

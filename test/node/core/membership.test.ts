@@ -184,8 +184,10 @@ test('a node hearing it is suspected refutes with a higher incarnation', (t) => 
   const self: MemberRecord = { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 4 }
   const m = new Membership({ self, seeds: [], rng: createRng(1) })
   m.start(0)
-  m.handle('other', { type: 'ping', seq: 1, updates: [{ type: 'suspect', id: 'self', incarnation: 4, from: 'other' }] }, 10)
+  const refuting = m.handle('other', { type: 'ping', seq: 1, updates: [{ type: 'suspect', id: 'self', incarnation: 4, from: 'other' }] }, 10)
   t.is(m.incarnation, 5)
+  // Everyone who hears the refutation will mark this node slow: it is told so too (the merge tree demotes it).
+  t.deepEqual(refuting.filter((o) => o.type === 'member'), [{ type: 'member', change: 'updated', member: { ...self, incarnation: 5 }, slow: true }])
   // The refutation travels on the next message to anyone.
   const out: MembershipOutput[] = m.handle('other', { type: 'ping', seq: 2, updates: [] }, 20)
   const ack = out.find((o) => o.type === 'send' && o.message.type === 'ack')
@@ -360,7 +362,8 @@ test('a refute revives a suspect with the card held and spreads as a refute; one
   t.is(counters(m).refutesUnmatched, 1)
   m.handle('x', { type: 'spread', updates: [{ type: 'refute', id: 'q', incarnation: 1, card: cardFingerprint(peer) }] }, 4)
   t.is(m.member('q'), undefined)
-  m.handle('x', { type: 'spread', updates: [{ type: 'refute', id: 'p', incarnation: 1, card: cardFingerprint(peer) }] }, 5)
+  const revived = m.handle('x', { type: 'spread', updates: [{ type: 'refute', id: 'p', incarnation: 1, card: cardFingerprint(peer) }] }, 5)
+  t.deepEqual(revived.filter((o) => o.type === 'member'), [{ type: 'member', change: 'updated', member: { ...peer, incarnation: 1 }, slow: true }])
   t.is(m.member('p')?.state, 'alive')
   t.deepEqual(m.member('p')?.member, { ...peer, incarnation: 1 })
   // Like any refutation, it marks p slow; and it is passed on in its compact form.

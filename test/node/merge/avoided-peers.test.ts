@@ -220,40 +220,50 @@ test('with watchIntervalMs 0 parents are not watched', (t) => {
   }
 })
 
-test('through any sequence of joins, leaves, suspicions and failed sends, the kept position is the one computed afresh', (t) => {
+test('through any sequence of joins, leaves, suspicions, slow marks and failed sends, the kept position is the one computed afresh', (t) => {
   const all = Array.from({ length: 40 }, (_, i) => clusterPeerId(i))
   const set = membersOf(all.slice(0, 30))
   let checked = 0
   let recomputes = 0
+  let demotions = 0
   for (const self of [all[0]!, all[7]!, all[13]!]) {
-    const core = createMergeCore({ self, now: ms(T), members: set, config: { fanIn: 4, replicas: 1 } })
+    const core = createMergeCore({ self, now: ms(T), members: set, config: { fanIn: 4, replicas: 1, slowMemberMs: 3000 } })
     core.setInstrumentation(ID, SPEC, ms(T))
     // The view as the test knows it (the core keeps departed members marked gone, not copied out).
     const live = new Set(set.ids)
     let x = 12345
-    const rand = (n: number): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n }
+    // The high bits: an LCG's low bits repeat with short periods.
+    const rand = (n: number): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x >>> 16) % n }
     for (let step = 0; step < 300; step++) {
       const peer = all[rand(all.length)]!
       if (peer === self) continue
-      const now = ms(T, step)
-      switch (rand(5)) {
+      const now = ms(T, 100 * step)
+      // The per-second sweep forgets slow marks after slowMemberMs (and unreachable peers after unreachableMs).
+      core.tick(now)
+      switch (rand(6)) {
         case 0: core.memberUp(peer, now); live.add(peer); break
         case 1: core.memberDown(peer, now); live.delete(peer); break
         case 2: core.memberSuspect(peer, now); break
         case 3: core.sendFailed(peer, { type: 'ack' }, now); break
+        // Rarely, so that demotions apply (at most a sixteenth of the view: 1 or 2 here) and also stop.
+        case 4: if (rand(3) === 0) core.memberSlow(rand(2) === 0 ? self : peer, now); else core.handle(peer, { type: 'ack' }, now); break
         default: core.handle(peer, { type: 'ack' }, now)
       }
-      const state = core.debugState() as { suspects: string[], unreachable: Record<string, number> }
+      const state = core.debugState() as { suspects: string[], unreachable: Record<string, number>, slowMembers: Record<string, number> }
       const avoided = new Set([...state.suspects, ...Object.keys(state.unreachable)])
+      const slow = new Set(Object.keys(state.slowMembers))
       const view = membersOf(live)
       const excluded = view.ids.flatMap((id, i) => (avoided.has(id) ? [i] : []))
+      const demoted = slow.size > Math.max(1, live.size >>> 4) ? [] : view.ids.flatMap((id, i) => (slow.has(id) ? [i] : []))
+      if (demoted.length > 0) demotions++
       t.is(core.memberCount, live.size)
-      t.deepEqual(core.position(ID), treePosition(view, key, self, { fanIn: 4, replicas: 1 }, undefined, excluded), `step ${step}`)
+      t.deepEqual(core.position(ID), treePosition(view, key, self, { fanIn: 4, replicas: 1 }, undefined, excluded, demoted), `step ${step}`)
       checked++
     }
     recomputes += core.counters.recomputes
   }
   t.true(checked > 800)
+  t.true(demotions > 50 && demotions < checked - 50, `${demotions} of ${checked} positions with demotions`)
   // The test means something only if many changes left the position alone.
   t.true(recomputes < checked / 2, `${recomputes} recomputes in ${checked} changes`)
 })
@@ -455,4 +465,50 @@ test('a parent that drops an instrumentation while holding an asking piece acks 
   const core = coreOf(parent)
   t.deepEqual(sends(core.handle(deep, { ...partial(deep, T, 5), ack: true }, ms(T + 1, 100))), [])
   t.deepEqual(sends(core.removeInstrumentation(ID, ms(T + 1, 150))), [{ to: deep, message: { type: 'ack' } }])
+})
+
+test('a member the membership found slow leads nothing: its children go past it, it sends its own value on time, and it comes back after slowMemberMs', (t) => {
+  const parent = parentOf(deep)
+  const config = { ...SHAPE, slowMemberMs: 30_000 }
+  const child = createMergeCore({ self: deep, now: ms(T), members, config })
+  child.setInstrumentation(ID, SPEC, ms(T))
+  const slow = createMergeCore({ self: parent, now: ms(T), members, config })
+  slow.setInstrumentation(ID, SPEC, ms(T))
+  const demoted = [members.ids.indexOf(parent)]
+  const expected = treePosition(members, key, deep, SHAPE, undefined, [], demoted)
+  t.not(expected.parent, parent)
+  child.memberSlow(parent, ms(T, 100))
+  t.is(child.position(ID).parent, expected.parent, 'the child goes to the leader that took the slow member\'s prefix')
+  // The slow member itself heard its own refutation: it is a leaf, and sends its value up at once.
+  slow.memberSlow(parent, ms(T, 100))
+  t.deepEqual(slow.position(ID).children, [])
+  const [up] = sends(slow.contribute(ID, T, scalar(2), ms(T + 1, 20)))
+  t.is(up?.to, treePosition(members, key, parent, SHAPE, undefined, [], demoted).parent)
+  t.deepEqual((up?.message as PartialMessage).contributors, [memberKey(parent)])
+  t.deepEqual(Object.keys(child.debugState().slowMembers as object), [parent])
+  // A refutation again renews the demotion; slowMemberMs after the last one, the member leads again.
+  child.memberSlow(parent, ms(T + 10))
+  child.tick(ms(T + 35))
+  t.is(child.position(ID).parent, expected.parent, 'renewed at T + 10: still demoted at T + 35')
+  child.tick(ms(T + 41))
+  t.is(child.position(ID).parent, parent)
+})
+
+test('a demoted root stays the root, and when more than a sixteenth of the view is slow no one is demoted', (t) => {
+  const root = holdersOf(members, key, 1)[0]!
+  const core = coreOf(deep)
+  core.memberSlow(root, ms(T))
+  t.is(core.position(ID).holders[0], root)
+  t.is(treePosition(members, key, root, SHAPE, undefined, [], [members.ids.indexOf(root)]).parent, undefined)
+  const parent = parentOf(deep)
+  const view = createMergeCore({ self: deep, now: ms(T), members, config: SHAPE })
+  view.setInstrumentation(ID, SPEC, ms(T))
+  view.memberSlow(parent, ms(T))
+  t.not(view.position(ID).parent, parent, 'one slow member of 16 is demoted')
+  // A second one is more than 16 / 16: a network fault, not slow members; the trees are the plain ones again.
+  view.memberSlow(peers.find((p) => p !== parent && p !== deep)!, ms(T))
+  t.is(view.position(ID).parent, parent)
+  // A member outside the view is ignored.
+  view.memberSlow(clusterPeerId(999), ms(T))
+  t.is(Object.keys(view.debugState().slowMembers as object).length, 2)
 })

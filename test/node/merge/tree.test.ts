@@ -261,3 +261,54 @@ test('a join moves only the positions joinCanMove names (at most those sharing i
     t.true(kept > set.ids.length * 12 / 4, `kept ${kept}`)
   }
 })
+
+test('a demoted member leads nothing unless it is the root; the holders stay; treePosition agrees with buildTree', (t) => {
+  for (const [shape, every] of [[{ fanIn: 16, replicas: 2 }, 11], [{ fanIn: 4, replicas: 1 }, 11], [{ fanIn: 16, replicas: 2 }, 2]] as const) {
+    const set = membersOf(ids(300))
+    const plain = set.ids.map((self) => treePosition(set, INST, self, shape))
+    const holders = plain[0]!.holders
+    // Every eleventh (or every other: demoted members sharing prefixes) member, the root and a replica among them.
+    const demoted = [...new Set([...set.ids.map((_, i) => i).filter((i) => i % every === 1), indexOfMember(set, holders[0]!), indexOfMember(set, holders.at(-1)!)])]
+    const isDemoted = (id: string): boolean => demoted.includes(indexOfMember(set, id))
+    const tree = buildTree(set, INST, shape.fanIn, demoted)
+    let leaves = 0
+    set.ids.forEach((self, i) => {
+      const pos = treePosition(set, INST, self, shape, undefined, [], demoted)
+      t.deepEqual(pos.holders, holders, 'demotions never move a holder')
+      t.is(pos.parent, tree.parent[i]! < 0 ? undefined : set.ids[tree.parent[i]!], `parent of ${self}`)
+      if (pos.parent !== undefined) t.true(treePosition(set, INST, pos.parent, shape, undefined, [], demoted).children.includes(self), 'parent and child agree')
+      if (isDemoted(self) && self !== holders[0]) {
+        t.deepEqual(pos.children, [], `${self} is demoted: a leaf`)
+        t.false(isDemoted(pos.parent!), 'no demoted member waits for another')
+        leaves++
+      }
+    })
+    t.is(leaves, demoted.length - 1, 'every demoted member but the root is a leaf')
+    t.is(treePosition(set, INST, holders[0]!, shape, undefined, [], demoted).parent, undefined, 'a demoted root is still the root')
+  }
+})
+
+test('a demotion moves only the positions a leave or a join of that member could move', (t) => {
+  for (const shape of [{ fanIn: 16, replicas: 2 }, { fanIn: 4, replicas: 1 }]) {
+    const set = membersOf(ids(200))
+    const before = set.ids.map((self) => treePosition(set, INST, self, shape))
+    let kept = 0
+    let moved = 0
+    // Inner members (a demoted leaf moves nothing) and leaves, holders left out.
+    const inner = set.ids.map((_, i) => i).filter((i) => before[i]!.children.length > 0 && before[i]!.depth > 0)
+    for (const d of [...inner.slice(0, 6), 7, 99]) {
+      const slow = set.ids[d]!
+      set.ids.forEach((self, i) => {
+        if (i === d) return
+        const after = treePosition(set, INST, self, shape, undefined, [], [d])
+        if (leaveCanMove(before[i]!, slow) || joinCanMove(before[i]!, slow, self, INST, shape)) {
+          if (after.parent !== before[i]!.parent) moved++
+          return
+        }
+        kept++
+        t.deepEqual(after, before[i]!, `${self} with ${slow} demoted, fan-in ${shape.fanIn}`)
+      })
+    }
+    t.true(kept > 0 && moved > 0, `kept ${kept}, moved ${moved}`)
+  }
+})
