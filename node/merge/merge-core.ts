@@ -74,7 +74,7 @@
  *   back is a duplicate, refused with everything combined with it: 52 counts at 3,000 nodes
  *   with 5 % 2 s slow, when slow nodes demoted themselves). Undemoted in its own view, a
  *   slow node only waits until its deadline for children that went elsewhere, and its own
- *   value goes up then. When more than a sixteenth of the view is marked slow (a partition
+ *   value goes up then. When more than an eighth of the view is marked slow (a partition
  *   heals, a loss burst ends: everyone refuted) the fault was the network's, and no one is
  *   demoted.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
@@ -439,12 +439,12 @@ export class MergeCore {
   }
 
   /**
-   * Whether more members are marked slow than demotions are for (a sixteenth of the view): when
+   * Whether more members are marked slow than demotions are for (an eighth of the view): when
    * many refute at once (a partition heals, a loss burst ends) the fault was the network's, and
    * demoting them all would leave the trees to the rest (at worst, every member below the root).
    */
   #tooManySlow (): boolean {
-    return (this.#slowMembers?.size ?? 0) > Math.max(1, this.memberCount >>> 4)
+    return (this.#slowMembers?.size ?? 0) > Math.max(1, this.memberCount >>> 3)
   }
 
   /** Member `id` was demoted or promoted again: the positions that can move are recomputed (#positionOf sees to the rest). */
