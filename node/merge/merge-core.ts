@@ -68,13 +68,14 @@
  *   memberSlow) lead nothing for slowMemberMs: they hang as leaves (tree.ts, DEMOTED MEMBERS),
  *   and no subtree waits for them. Every node that heard the same refutations builds the same
  *   trees, and a demoted root stays the root (demoted replicas still hold), so demotions never
- *   move where a second ends. A node never demotes itself: it refutes before the others hear
- *   of it, and meanwhile one of them may still rank it above itself while it ranks itself
- *   below: each would be the other's parent, and the cycle loses pieces (a piece that comes
- *   back is a duplicate, refused with everything combined with it: 52 counts at 3,000 nodes
- *   with 5 % 2 s slow, when slow nodes demoted themselves). Undemoted in its own view, a
- *   slow node only waits until its deadline for children that went elsewhere, and its own
- *   value goes up then. When more than an eighth of the view is marked slow (a partition
+ *   move where a second ends. A node never demotes itself. It refutes before the others hear
+ *   of it: demoted in its own view and not yet in another's, each could be the other's
+ *   parent, and a piece going round that cycle comes back as a duplicate, refused with all
+ *   that was combined with it (52 counts lost at 3,000 nodes with 5 % 2 s slow, when slow
+ *   nodes demoted themselves). Demoting others only, every hop goes to a member of higher
+ *   score in the sender's view, whose own score is never lowered: no cycle. Undemoted in its
+ *   own view, a slow node waits until its deadline for children that went elsewhere, and its
+ *   own value goes up then. When more than an eighth of the view is marked slow (a partition
  *   heals, a loss burst ends: everyone refuted) the fault was the network's, and no one is
  *   demoted.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
@@ -1380,6 +1381,13 @@ export class MergeCore {
       if (forget) for (const second of inst.seconds.keys()) if (second < cutoff) inst.seconds.delete(second)
     }
     for (const [key, at] of this.#recentlyDown) if (at < now - this.#config.lateWindowSeconds * 1000) this.#recentlyDown.delete(key)
+    if (this.#slowMembers !== undefined) {
+      for (const [id, until] of this.#slowMembers) {
+        if (now < until) continue
+        this.#slowMembers.delete(id)
+        this.#demotionChanged(id)
+      }
+    }
     this.#sweepWatches(now, out)
     for (const [id, until] of this.#unreachable) {
       if (until > now) continue
@@ -1402,16 +1410,7 @@ export class MergeCore {
    */
   #sweepWatches (now: number, out: MergeOutput[]): void {
     const c = this.#config
-    if (this.#slowParents !== undefined) {
-      for (const [id, slow] of this.#slowParents) if (now >= slow.until) this.#slowParents.delete(id)
-    }
-    if (this.#slowMembers !== undefined) {
-      for (const [id, until] of this.#slowMembers) {
-        if (now < until) continue
-        this.#slowMembers.delete(id)
-        this.#demotionChanged(id)
-      }
-    }
+    if (this.#slowParents !== undefined) for (const [id, slow] of this.#slowParents) if (now >= slow.until) this.#slowParents.delete(id)
     // Watches of departed members were orphaned when they left (memberDown, setMembers).
     for (const [id, w] of this.#watches) {
       if (w.owed) {

@@ -40,15 +40,16 @@
  *
  * DEMOTED MEMBERS. A member known to be slow would delay its whole subtree by its slowness at
  * every second. A caller may demote it: unless it is the root, it then ranks below every other
- * member (its score becomes s / 2^32 where the others' are s + 1) and leads nothing: its subtrie
- * is led by the best of the rest, as after a leave, and a prefix where only demoted members are
- * left has no leader, its demoted members hanging as leaves below the leader of the prefix above
- * (two slow members that share a prefix must not wait for each other). Such a leader may have
- * more than k children, the demoted ones beyond k. Holders are chosen from the scores before demotion, so demotions never move
- * a root or a replica (a demoted replica still holds, it only leads nothing): nodes that disagree
- * about who is demoted still agree on the holders, and differ only in a few parent relations (a
- * change of demotion moves what a leave and a join move), which exactly-once contributor sets
- * make safe. A slow root cannot be helped: every second ends there.
+ * member (its score becomes s / 2^32 where the others' are s + 1) and leads nothing. Its subtrie
+ * is led by the best of the rest, as after a leave; a prefix where only demoted members are left
+ * has no leader, and its demoted members hang as leaves below the leader of the prefix above
+ * (two slow members that share a prefix must not wait for each other), so a leader may have
+ * more than k children, the demoted ones beyond k. Holders are chosen from the scores before
+ * demotion, so demotions never move a root or a replica (a demoted replica still holds, it only
+ * leads nothing): nodes that disagree about who is demoted agree on the holders and differ in a
+ * few parent relations (a change of demotion moves what a leave and a join move). Such views
+ * never make a cycle as long as no node demotes itself (merge-core.ts, "Slow members"). A slow
+ * root cannot be helped: every second ends there.
  *
  * Two members whose keys collide (probability ~N^2/2^54) share every prefix; the one that does
  * not win their common full-key prefix hangs below the one that does (contributors.ts says why
@@ -302,7 +303,7 @@ export interface TreePosition {
  *   position over `set` without them, without copying the set (the merge core routes around
  *   suspected peers this way).
  * @param demoted indices into `set`, any order, of members that lead nothing unless they are
- *   the root (DEMOTED MEMBERS above: the merge core demotes parents it found slow).
+ *   the root (DEMOTED MEMBERS above: the merge core demotes the members the membership found slow).
  * @throws RangeError if `self` is not in `set` or is excluded, or the shape is invalid (caller bugs).
  */
 export function treePosition (set: MemberSet, inst: InstrumentationKey, self: PeerId, shape: TreeShape, scratch?: Float64Array, excluded: readonly number[] = [], demoted: readonly number[] = []): TreePosition {
