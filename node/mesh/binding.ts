@@ -201,7 +201,7 @@ export function createMeshBinding (init: BindingInit): MeshBinding {
   }
 
   async function ensureConnected (peer: string): Promise<void> {
-    if (host.peers().includes(peer)) return
+    if (host.isConnected(peer)) return
     const addresses = addressBook.get(peer)
     if (addresses === undefined || addresses.length === 0) return // libp2p's peer store may still know it
     let pending = dialing.get(peer)
