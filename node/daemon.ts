@@ -219,7 +219,12 @@ export function createNode (init: NodeInit): HeatmeshNode {
   /** The merge tree's view follows the membership: suspects stay members but are routed around, slow members lead nothing. */
   const followMember = (peer: string, change: string, slow: boolean): void => {
     const m = merge
-    if (m === undefined || mergeBinding === undefined || peer === host?.peerId) return
+    if (m === undefined || mergeBinding === undefined) return
+    if (peer === host?.peerId) {
+      // This node refuted a suspicion: the others stop routing through it (MergeCore.memberSlow).
+      if (slow) mergeBinding.run((now) => { m.memberSlow(peer, now); return { outputs: [], result: undefined } })
+      return
+    }
     const down = change === 'failed' || change === 'left' || change === 'forgotten'
     // Through run(), like every core command, so the binding re-arms its timer for the new tree.
     mergeBinding.run((now) => {

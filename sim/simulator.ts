@@ -325,7 +325,12 @@ export class Simulator {
           if (agg === undefined) break
           const clock = this.now + (this.#record[i * RECORD + SKEW] as number)
           // As the daemon does (node/daemon.ts): down when failed, left or forgotten, suspect when
-          // suspected, up otherwise (joined, or alive again); slow when the membership marked it so.
+          // suspected, up otherwise (joined, or alive again); slow when the membership marked it so
+          // (about this node itself: it refuted).
+          if (o.member.id === this.#allIds[i]) {
+            if (o.slow === true) this.#carryAggregation(i, agg.memberSlow(o.member.id, clock))
+            break
+          }
           if (o.change === 'failed' || o.change === 'left' || o.change === 'forgotten') this.#carryAggregation(i, agg.memberDown(o.member.id, clock))
           else if (o.change === 'suspected') this.#carryAggregation(i, agg.memberSuspect(o.member.id, clock))
           else this.#carryAggregation(i, agg.memberUp(o.member.id, clock))

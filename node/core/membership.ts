@@ -265,7 +265,9 @@ export type MembershipOutput =
   | { readonly type: 'send-address', readonly address: string, readonly message: PeerMessage }
   /**
    * A member changed. `slow`: it refuted a suspicion (or bumped its incarnation on an unchanged
-   * card), so it is marked slow ("Slow members"); the merge tree stops routing through it.
+   * card), so it is marked slow ("Slow members"); the merge tree stops routing through it. The
+   * one output about this node itself: `updated` and `slow` when it refutes a suspicion, since
+   * every member that hears the refutation marks it slow.
    */
   | { readonly type: 'member', readonly change: MemberChange, readonly member: MemberRecord, readonly slow?: true }
 
@@ -1280,7 +1282,7 @@ export class Membership {
   /** suspect@i from `from`: start, confirm or refute a suspicion. */
   #onSuspect (id: PeerId, incarnation: number, from: PeerId, now: number, out: MembershipOutput[], spread: boolean): void {
     if (id === this.#selfId) {
-      if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now)
+      if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now, out)
       return
     }
     const n = this.#interner.lookup(id)
@@ -1339,7 +1341,7 @@ export class Membership {
     record?: MemberRecord
   ): void {
     if (id === this.#selfId) {
-      if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now)
+      if (this.#phase === 'running' && incarnation >= this.#self.incarnation) this.#refute(incarnation, now, out)
       return
     }
     const n = this.#interner.lookup(id)
@@ -1366,10 +1368,12 @@ export class Membership {
   }
 
   /** We are suspected or declared dead at >= our incarnation: outbid it. */
-  #refute (incarnation: number, now: number): void {
+  #refute (incarnation: number, now: number, out: MembershipOutput[]): void {
     this.#counters.refutations++
     this.#adjustHealth(1)
     this.#setSelf({ ...this.#self, incarnation: Math.max(incarnation, this.#self.incarnation) + 1 }, now, true)
+    // Every member that hears the refutation marks this node slow: the layers above here are told too.
+    out.push({ type: 'member', change: 'updated', member: this.#self, slow: true })
   }
 
   /** Our new record; `unchanged` (card): only the incarnation changed, so it spreads as a refute. */

@@ -73,9 +73,12 @@
  *   parent, and a piece going round that cycle comes back as a duplicate, refused with all
  *   that was combined with it (52 counts lost at 3,000 nodes with 5 % 2 s slow, when slow
  *   nodes demoted themselves). Demoting others only, every hop goes to a member of higher
- *   score in the sender's view, whose own score is never lowered: no cycle. Undemoted in its
- *   own view, a slow node waits until its deadline for children that went elsewhere, and its
- *   own value goes up then. When more than an eighth of the view is marked slow (a partition
+ *   score in the sender's view, whose own score is never lowered: no cycle. A node that
+ *   refuted (memberSlow about itself) keeps its place in its own trees but waits for none of
+ *   its children: the others' trees have sent them elsewhere, and its own value goes up at
+ *   once (a piece from a child that had not heard yet goes up late, on its own). For the same
+ *   reason no node waits for a demoted child: it sends to its parent in its own trees, which
+ *   forwards its piece at once, late, if it has already sent that second. When more than an eighth of the view is marked slow (a partition
  *   heals, a loss burst ends: everyone refuted) the fault was the network's, and no one is
  *   demoted.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
@@ -338,6 +341,8 @@ export class MergeCore {
   #slowParents: Map<PeerId, { timeoutMs: number, until: number }> | undefined
   /** Members the membership found slow, and until when they are demoted (memberSlow); made at the first. */
   #slowMembers: Map<PeerId, number> | undefined
+  /** Until when this node is demoted in the others' trees (memberSlow about itself). */
+  #slowSelfUntil = -Infinity
   /** Whether the positions were computed with the demotions applied (not #tooManySlow). */
   #demoting = true
   /** Parents watched (module header, "Watching parents"), kept while partials go to them (#sweep forgets). */
@@ -445,7 +450,21 @@ export class MergeCore {
    * demoting them all would leave the trees to the rest (at worst, every member below the root).
    */
   #tooManySlow (): boolean {
-    return (this.#slowMembers?.size ?? 0) > Math.max(1, this.memberCount >>> 3)
+    const self = this.#now < this.#slowSelfUntil ? 1 : 0
+    return (this.#slowMembers?.size ?? 0) + self > Math.max(1, this.memberCount >>> 3)
+  }
+
+  /** Whether member `id` is demoted in this node's trees. */
+  #isDemoted (id: PeerId): boolean {
+    return this.#slowMembers !== undefined && this.#slowMembers.has(id) && !this.#tooManySlow()
+  }
+
+  /**
+   * Whether this node is demoted in the others' trees (it refuted lately, and demotions apply):
+   * its children there went to other leaders, so it waits for none of those it still counts.
+   */
+  #demotedElsewhere (): boolean {
+    return this.#now < this.#slowSelfUntil && !this.#tooManySlow()
   }
 
   /** Member `id` was demoted or promoted again: the positions that can move are recomputed (#positionOf sees to the rest). */
@@ -463,11 +482,15 @@ export class MergeCore {
   /**
    * The membership found member `id` slow (it refuted a suspicion): for slowMemberMs from now it
    * leads no prefix of this node's trees unless it is a root (module header, "Slow members").
-   * This node never demotes itself (the header says why).
+   * About this node itself: it keeps its place (the header says why) but waits for no child.
    */
   memberSlow (id: PeerId, now: number): void {
     const t = this.#clamp(now)
-    if (id === this.#self || !this.#isMember(id)) return
+    if (id === this.#self) {
+      this.#slowSelfUntil = t + this.#config.slowMemberMs
+      return
+    }
+    if (!this.#isMember(id)) return
     const known = this.#slowMembers?.has(id) === true
     ;(this.#slowMembers ??= new Map()).set(id, t + this.#config.slowMemberMs)
     if (!known) this.#demotionChanged(id)
@@ -916,7 +939,10 @@ export class MergeCore {
     if (a.forwarded) return
     const pos = this.#positionOf(inst)
     const arrived = a.arrived
-    const complete = a.own && (pos.children.length === 0 || (arrived !== undefined && pos.children.every((c) => arrived.has(c))))
+    // A node the others demoted is a leaf in their trees: its children there send elsewhere. And
+    // a demoted child sends where its own trees say (it does not demote itself): not waited for.
+    const waits = pos.children.length > 0 && !(pos.parent !== undefined && this.#demotedElsewhere())
+    const complete = a.own && (!waits || pos.children.every((c) => arrived?.has(c) === true || this.#isDemoted(c)))
     if (complete || a.deadline <= now) this.#flush(inst, a, now, out)
   }
 

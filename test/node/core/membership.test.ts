@@ -184,8 +184,10 @@ test('a node hearing it is suspected refutes with a higher incarnation', (t) => 
   const self: MemberRecord = { id: 'self', name: 's', addresses: [], meta: {}, incarnation: 4 }
   const m = new Membership({ self, seeds: [], rng: createRng(1) })
   m.start(0)
-  m.handle('other', { type: 'ping', seq: 1, updates: [{ type: 'suspect', id: 'self', incarnation: 4, from: 'other' }] }, 10)
+  const refuting = m.handle('other', { type: 'ping', seq: 1, updates: [{ type: 'suspect', id: 'self', incarnation: 4, from: 'other' }] }, 10)
   t.is(m.incarnation, 5)
+  // Everyone who hears the refutation will mark this node slow: it is told so too (its merge tree waits for no child).
+  t.deepEqual(refuting.filter((o) => o.type === 'member'), [{ type: 'member', change: 'updated', member: { ...self, incarnation: 5 }, slow: true }])
   // The refutation travels on the next message to anyone.
   const out: MembershipOutput[] = m.handle('other', { type: 'ping', seq: 2, updates: [] }, 20)
   const ack = out.find((o) => o.type === 'send' && o.message.type === 'ack')

@@ -467,7 +467,7 @@ test('a parent that drops an instrumentation while holding an asking piece acks 
   t.deepEqual(sends(core.removeInstrumentation(ID, ms(T + 1, 150))), [{ to: deep, message: { type: 'ack' } }])
 })
 
-test('a member the membership found slow leads nothing: its children go past it, it does not demote itself, and it comes back after slowMemberMs', (t) => {
+test('a member the membership found slow leads nothing: its children go past it, it waits for none itself, and it comes back after slowMemberMs', (t) => {
   const parent = parentOf(deep)
   const config = { ...SHAPE, slowMemberMs: 30_000 }
   const child = createMergeCore({ self: deep, now: ms(T), members, config })
@@ -479,14 +479,27 @@ test('a member the membership found slow leads nothing: its children go past it,
   t.not(expected.parent, parent)
   child.memberSlow(parent, ms(T, 100))
   t.is(child.position(ID).parent, expected.parent, 'the child goes to the leader that took the slow member\'s prefix')
-  // The slow member never demotes itself (a cycle with a node that has not heard yet would lose
-  // pieces): it waits for the children it knows until its deadline, then sends its own value up.
+  // The slow member, told it refuted, keeps its place in its own trees (a cycle with a node that
+  // has not heard yet would lose pieces) but waits for none of its children: its value goes up at once.
+  const plain = treePosition(members, key, parent, SHAPE)
+  t.true(plain.children.length > 0)
   slow.memberSlow(parent, ms(T, 100))
-  t.deepEqual(slow.position(ID), treePosition(members, key, parent, SHAPE))
-  t.deepEqual(sends(slow.contribute(ID, T, scalar(2), ms(T + 1, 20))), [])
-  const [up] = sends(slow.tick(ms(T + 2)))
-  t.is(up?.to, treePosition(members, key, parent, SHAPE).parent!)
+  t.deepEqual(slow.position(ID), plain)
+  const [up] = sends(slow.contribute(ID, T, scalar(2), ms(T + 1, 20)))
+  t.is(up?.to, plain.parent!)
   t.deepEqual((up?.message as PartialMessage).contributors, [memberKey(parent)])
+  // A child that had not heard yet: its piece goes up at once, late, on its own.
+  const [late] = sends(slow.handle(plain.children[0]!, partial(plain.children[0]!, T, 3), ms(T + 1, 30)))
+  t.like(late?.message, { type: 'partial', late: true, contributors: [memberKey(plain.children[0]!)] })
+  // And a parent does not wait for a demoted child, which sends where its own trees say.
+  const above = createMergeCore({ self: plain.parent!, now: ms(T), members, config })
+  above.setInstrumentation(ID, SPEC, ms(T))
+  above.memberSlow(parent, ms(T, 100))
+  const others = above.position(ID).children
+  t.false(others.includes(parent), 'demoted: not a child any more')
+  for (const c of others) above.handle(c, partial(c, T + 1, 1), ms(T + 2, 10))
+  const [flushed] = sends(above.contribute(ID, T + 1, scalar(1), ms(T + 2, 20)))
+  t.like(flushed?.message, { type: 'partial', second: T + 1, late: false })
   t.deepEqual(Object.keys(child.debugState().slowMembers as object), [parent])
   // A refutation again renews the demotion; slowMemberMs after the last one, the member leads again.
   child.memberSlow(parent, ms(T + 10))
