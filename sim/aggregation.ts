@@ -26,7 +26,7 @@ export interface AggregationNode {
   memberUp: (id: PeerId, now: number) => readonly AggregationOutput[]
   /** Member `id` is suspected (not yet declared dead). */
   memberSuspect: (id: PeerId, now: number) => readonly AggregationOutput[]
-  /** The membership marked member `id` slow (it refuted a suspicion; called after memberUp). */
+  /** The membership marked member `id` slow (it refuted a suspicion; called after memberUp), or this node refuted one (`id` is its own). */
   memberSlow: (id: PeerId, now: number) => readonly AggregationOutput[]
   /** Member `id` failed, left or was forgotten. */
   memberDown: (id: PeerId, now: number) => readonly AggregationOutput[]
