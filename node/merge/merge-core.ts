@@ -78,9 +78,9 @@
  *   its children: the others' trees have sent them elsewhere, and its own value goes up at
  *   once (a piece from a child that had not heard yet goes up late, on its own). For the same
  *   reason no node waits for a demoted child: it sends to its parent in its own trees, which
- *   forwards its piece at once, late, if it has already sent that second. When more than an eighth of the view is marked slow (a partition
- *   heals, a loss burst ends: everyone refuted) the fault was the network's, and no one is
- *   demoted.
+ *   forwards its piece at once, late, if it has already sent that second. When more than an
+ *   eighth of the view is marked slow (a partition heals, a loss burst ends: everyone refuted)
+ *   the fault was the network's, and no one is demoted.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
