@@ -151,42 +151,66 @@ function checkFolded (v: { keys: ReadonlyMap<string, unknown>, folded: number })
  *   numbers, OTHER_KEY without folded), InvalidFieldError for a key that is not well-formed Unicode.
  */
 export function encodeValue (v: Value): Uint8Array {
+  const w = new Writer(encodedValueLength(v))
   switch (v.type) {
-    case 'scalar': {
-      const w = new Writer(2 + numLength(v.n))
+    case 'scalar':
       w.u8(WIRE_VERSION); w.u8(TAG.scalar); writeNum(w, v.n)
-      return w.bytes
-    }
+      break
     case 'decomposition': {
       checkFolded(v)
       const keys = [...v.keys.keys()].sort()
-      const raw = keys.map(keyBytes)
-      let size = 2 + varintLength(v.folded) + varintLength(keys.length)
-      for (let i = 0; i < keys.length; i++) size += varintLength(raw[i]!.length) + raw[i]!.length + numLength(v.keys.get(keys[i]!)!)
-      const w = new Writer(size)
       w.u8(WIRE_VERSION); w.u8(TAG.decomposition); w.uv(v.folded); w.uv(keys.length)
-      for (let i = 0; i < keys.length; i++) { w.uv(raw[i]!.length); w.raw(raw[i]!); writeNum(w, v.keys.get(keys[i]!)!) }
-      return w.bytes
+      for (const k of keys) { const raw = keyBytes(k); w.uv(raw.length); w.raw(raw); writeNum(w, v.keys.get(k)!) }
+      break
     }
-    case 'distribution': {
-      const w = new Writer(2 + bucketingLength(v.dist.bucketing) + distLength(v.dist))
+    case 'distribution':
       w.u8(WIRE_VERSION); w.u8(TAG.distribution); writeBucketing(w, v.dist.bucketing); writeDist(w, v.dist)
-      return w.bytes
-    }
+      break
     case 'decomposed-distribution': {
       checkFolded(v)
       const keys = [...v.keys.keys()].sort()
-      const raw = keys.map(keyBytes)
-      let size = 2 + bucketingLength(v.bucketing) + varintLength(v.folded) + varintLength(keys.length)
-      for (let i = 0; i < keys.length; i++) {
-        const d = v.keys.get(keys[i]!)!
-        if (!sameBucketing(d.bucketing, v.bucketing)) throw new RangeError(`key ${JSON.stringify(keys[i])} has a distribution of another bucketing`)
-        size += varintLength(raw[i]!.length) + raw[i]!.length + distLength(d)
-      }
-      const w = new Writer(size)
       w.u8(WIRE_VERSION); w.u8(TAG['decomposed-distribution']); writeBucketing(w, v.bucketing); w.uv(v.folded); w.uv(keys.length)
-      for (let i = 0; i < keys.length; i++) { w.uv(raw[i]!.length); w.raw(raw[i]!); writeDist(w, v.keys.get(keys[i]!)!) }
-      return w.bytes
+      for (const k of keys) {
+        const d = v.keys.get(k)!
+        if (!sameBucketing(d.bucketing, v.bucketing)) throw new RangeError(`key ${JSON.stringify(k)} has a distribution of another bucketing`)
+        const raw = keyBytes(k)
+        w.uv(raw.length); w.raw(raw); writeDist(w, d)
+      }
+      break
+    }
+  }
+  return w.bytes
+}
+
+/** Bytes of `k` in UTF-8 (a lone surrogate counts as U+FFFD would; keyBytes refuses it when encoding). */
+function utf8Length (k: string): number {
+  let n = k.length
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) n += 1
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < k.length && (k.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 2; i++ } else n += 2
+  }
+  return n
+}
+
+/**
+ * encodeValue(v).byteLength without encoding (the simulator counts the bytes of every value it
+ * carries). It does not check what encodeValue checks: encodeValue throws for such a value.
+ */
+export function encodedValueLength (v: Value): number {
+  switch (v.type) {
+    case 'scalar': return 2 + numLength(v.n)
+    case 'decomposition': {
+      let size = 2 + varintLength(v.folded) + varintLength(v.keys.size)
+      for (const [k, n] of v.keys) { const b = utf8Length(k); size += varintLength(b) + b + numLength(n) }
+      return size
+    }
+    case 'distribution': return 2 + bucketingLength(v.dist.bucketing) + distLength(v.dist)
+    case 'decomposed-distribution': {
+      let size = 2 + bucketingLength(v.bucketing) + varintLength(v.folded) + varintLength(v.keys.size)
+      for (const [k, d] of v.keys) { const b = utf8Length(k); size += varintLength(b) + b + distLength(d) }
+      return size
     }
     default: {
       const never: never = v

@@ -5,7 +5,7 @@
  * every live node contributed, against which it checks the root's points at the end: double
  * counts, missing contributions, coverage and freshness (the merge fields of summary.json).
  */
-import { catalog, distributionFromBuckets, encodeValue, mergeValueList, parseInstrumentation, valuesEqual, valueTotal, zeroValue, type Value } from '../metad/index.js'
+import { catalog, distributionFromBuckets, mergeValueList, parseInstrumentation, valuesEqual, valueTotal, zeroValue, type Value } from '../metad/index.js'
 import type { DefinitionId, PeerId } from '../node/core/index.js'
 import { valueLayout } from '../node/instrument/index.js'
 import {
@@ -170,14 +170,6 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     return shared
   }
 
-  /** Encoded value lengths by value: leaves send the same cached value objects again and again. */
-  const valueLengths = new WeakMap<Value, number>()
-  const valueLength = (v: Value): number => {
-    let n = valueLengths.get(v)
-    if (n === undefined) { n = encodeValue(v).byteLength; valueLengths.set(v, n) }
-    return n
-  }
-
   /**
    * The sends among `core`'s outputs, for the simulator to carry. A send to a node whose process
    * crashed fails at once, as the daemon's does (the connection is refused: it costs a round
@@ -204,7 +196,7 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
         if (sends === undefined) rootSends.set(slot, { first: after, last: after })
         else sends.last = Math.max(sends.last, after)
       }
-      out.push({ type: 'send', to: o.to, message: m, bytes: mergeMessageByteLength(m, valueLength) })
+      out.push({ type: 'send', to: o.to, message: m, bytes: mergeMessageByteLength(m) })
     }
     return out
   }

@@ -42,7 +42,7 @@
  * contributors, a replica names contributors, windows have from <= to, points come in
  * increasing order. Messages the core builds are valid by construction.
  */
-import { DecodeError, decodeValue, encodeValue, type DecodeExpectation, type Value } from '../../metad/index.js'
+import { DecodeError, decodeValue, encodedValueLength, encodeValue, type DecodeExpectation, type Value } from '../../metad/index.js'
 import { contributorsLength, contributorsSizeBound, MAX_CONTRIBUTORS, readContributors, writeContributors, type ContributorSet } from './contributors.js'
 import type { SecondCoverage, StoredPoint } from './point-ring.js'
 import { ByteReader, ByteWriter, FieldDecodeError, isPrintableAscii, uvLength } from './wire.js'
@@ -200,18 +200,25 @@ function writePoints (w: ByteWriter, points: readonly StoredPoint[]): void {
 }
 
 /**
- * encodeMergeMessage(m).byteLength, without encoding a partial (the simulator counts the bytes of
- * every message it carries; ~5 partials per node per second). `valueLength` gives the length of
- * encodeValue(v): callers that send the same value objects again can cache it.
+ * encodeMergeMessage(m).byteLength, without encoding a partial or an ack (the simulator counts
+ * the bytes of every message it carries: ~5 partials and ~1 ack per node per second).
  */
-export function mergeMessageByteLength (m: MergeMessage, valueLength: (v: Value) => number = (v) => encodeValue(v).byteLength): number {
-  if (m.type !== 'partial') return encodeMergeMessage(m).byteLength
-  let n = 2 + uvLength(m.id.length) + m.id.length + uvLength(m.second) + contributorsLength(m.contributors) + 1
-  if (m.value !== undefined) {
-    const v = valueLength(m.value)
-    n += uvLength(v) + v
+export function mergeMessageByteLength (m: MergeMessage): number {
+  switch (m.type) {
+    case 'partial': {
+      let n = 2 + uvLength(m.id.length) + m.id.length + uvLength(m.second) + contributorsLength(m.contributors) + 1
+      if (m.value !== undefined) {
+        const v = encodedValueLength(m.value)
+        n += uvLength(v) + v
+      }
+      return n
+    }
+    case 'ack':
+    case 'ack-request':
+      return 2
+    default:
+      return encodeMergeMessage(m).byteLength
   }
-  return n
 }
 
 /**

@@ -4,7 +4,7 @@ import { holds } from './property.js'
 import { distributionOf, DistributionBuilder, type Distribution } from '../../metad/distribution.js'
 import { DecodeError, InvalidFieldError } from '../../metad/errors.js'
 import { bucketCount, LATENCY_BUCKETING, parseBucketing, quantizer, sameBucketing, type Bucketing } from '../../metad/quantize.js'
-import { decodeValue, encodeValue, WIRE_VERSION } from '../../metad/value-codec.js'
+import { decodeValue, encodedValueLength, encodeValue, WIRE_VERSION } from '../../metad/value-codec.js'
 import { limitValue, OTHER_KEY, valuesEqual, type Value } from '../../metad/value.js'
 
 
@@ -82,6 +82,15 @@ test('every value round-trips', (t) => {
     const back = decodeValue(encodeValue(v))
     return validValue(back) && valuesEqual(back, v)
   }), { numRuns: 1000 })
+})
+
+test('encodedValueLength is the length of the encoding, without encoding', (t) => {
+  holds(t, fc.property(arbValue, (v) => encodedValueLength(v) === encodeValue(v).byteLength), { numRuns: 1000 })
+  // UTF-8 lengths: 1, 2, 3 and 4 bytes per character (a surrogate pair is one 4-byte character).
+  for (const key of ['a', 'ü', '日', '\u{1F600}', 'aü日\u{1F600}']) {
+    const v: Value = { type: 'decomposition', keys: new Map([[key, 1]]), folded: 0 }
+    t.is(encodedValueLength(v), encodeValue(v).byteLength, key)
+  }
 })
 
 test('the encoding is canonical: re-encoding decoded bytes gives the same bytes', (t) => {
