@@ -254,6 +254,19 @@ function resentOf (m: PartialMessage): Resent | undefined {
   return m.resent !== true ? undefined : m.silentParent === true ? 'silent' : 'gone'
 }
 
+/**
+ * Partial `m` with the given flags (undefined: absent). Built field by field: on Node 20's V8 an
+ * object spread that adds or changes a property takes ~2 µs (measured, against ~50 ns for a
+ * literal), and a node re-flags a partial at every ack it asks for.
+ */
+function copyPartial (m: PartialMessage, ack: boolean | undefined, resent: boolean | undefined, silentParent: boolean | undefined): PartialMessage {
+  const c: { -readonly [K in keyof PartialMessage]: PartialMessage[K] } = { type: 'partial', id: m.id, second: m.second, contributors: m.contributors, value: m.value, late: m.late }
+  if (ack !== undefined) c.ack = ack
+  if (resent !== undefined) c.resent = resent
+  if (silentParent !== undefined) c.silentParent = silentParent
+  return c
+}
+
 function resentFlags (r: Resent | undefined): { resent?: true, silentParent?: true } {
   return r === undefined ? {} : r === 'silent' ? { resent: true, silentParent: true } : { resent: true }
 }
@@ -546,7 +559,7 @@ export class MergeCore {
     const w = this.#watches.get(id)
     this.#watches.delete(id)
     if (w === undefined || w.unacked.length === 0) return
-    for (const m of w.unacked) this.#orphans.push(silent ? { ...m, silentParent: true } : m)
+    for (const m of w.unacked) this.#orphans.push(silent ? copyPartial(m, m.ack, m.resent, true) : m)
     this.#timers.set('resend', this.#clamp(now))
   }
 
@@ -606,7 +619,7 @@ export class MergeCore {
    */
   #resend (unacked: readonly PartialMessage[], silent: boolean, t: number, out: MergeOutput[]): void {
     this.#counters.resent += unacked.length
-    for (const m of unacked) this.#reroute({ ...m, resent: true, ...(silent || m.silentParent === true ? { silentParent: true } : {}) }, t, out)
+    for (const m of unacked) this.#reroute(copyPartial(m, m.ack, true, silent || m.silentParent === true ? true : m.silentParent), t, out)
   }
 
   /** Sends partial `m` to its instrumentation's parent now, or merges it into the ring if this node is the root now. */
@@ -641,7 +654,7 @@ export class MergeCore {
       return
     }
     if (c.watchIntervalMs === 0) {
-      out.push({ type: 'send', to, message: m.ack === true ? { ...m, ack: false } : m })
+      out.push({ type: 'send', to, message: m.ack === true ? copyPartial(m, false, m.resent, m.silentParent) : m })
       return
     }
     let ask = false
@@ -654,7 +667,7 @@ export class MergeCore {
       w.owed = true
       ask = true
     }
-    const sent = (m.ack === true) === ask ? m : { ...m, ack: ask }
+    const sent = (m.ack === true) === ask ? m : copyPartial(m, ask, m.resent, m.silentParent)
     w.last = t
     if (w.unacked.length >= MAX_UNACKED) { w.unacked.shift(); w.confirms = Math.max(0, w.confirms - 1) }
     w.unacked.push(sent)
