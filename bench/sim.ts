@@ -8,14 +8,21 @@
  * in the same run: the core's test harness (node/core/cluster.ts: one private interner per
  * node, a binary heap of event objects, the simplest network model) on the same nodes and
  * seconds, at 100 and 1,000 nodes; the ratios say how much faster the simulator's binding is.
+ * A second baseline says where the whole protocol's time goes: the merge cores alone, in their
+ * own test harness (node/merge/cluster.ts: objects, no membership, a heap of events, scalar
+ * values, the cheapest shape) on 1,000 nodes with the same 5 instrumentations; the simulator's
+ * merge layer (whole protocol minus membership) against it says how much the binding adds, and
+ * its CPU per node-second times 10,000 x 600 node-seconds is a floor for the whole run with
+ * today's merge core, whatever the simulator does.
  * Every measurement runs in a child process of its own, so that each peak RSS is its own.
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createCluster } from '../node/core/index.js'
+import { createMergeCluster } from '../node/merge/index.js'
 import { createMergeLayer, DEFAULT_SIM_OPTIONS, runSimulation } from '../sim/index.js'
 
-type What = 'sim' | 'mesh' | 'cluster'
+type What = 'sim' | 'mesh' | 'cluster' | 'merge'
 
 interface Measure {
   readonly what: What
@@ -27,13 +34,18 @@ interface Measure {
 }
 
 const CHILD = 'HEATMESH_BENCH_SIM_CHILD'
-const LABEL: Record<What, string> = { sim: 'sim (whole protocol)', mesh: 'sim (membership only)', cluster: 'core harness' }
+const LABEL: Record<What, string> = { sim: 'sim (whole protocol)', mesh: 'sim (membership only)', cluster: 'core harness', merge: 'merge cores alone' }
 
 /** In a child: one measurement, printed as a JSON line. */
 function measure (what: What, nodes: number, seconds: number): Measure {
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  if (what === 'cluster') {
+  if (what === 'merge') {
+    const spec = { shape: 'scalar', granularity: 1, retentionTime: 600, persistData: false, valueScope: 'interval', expectedSources: nodes } as const
+    const instrumentations = Array.from({ length: 5 }, (_, k) => ({ id: `bench-${k}`, spec }))
+    const c = createMergeCluster({ seed: 'bench', nodes, instrumentations, localValue: (i, t) => ({ type: 'scalar', n: 1 + ((i + t) % 5) }), wire: 'objects' })
+    c.runFor(seconds * 1000)
+  } else if (what === 'cluster') {
     // The harness as the core's tests use it: cold start (joins through node 0), one interner per node.
     const c = createCluster({ seed: 'bench', nodes, wire: 'objects', interner: 'private' })
     c.runFor(seconds * 1000)
@@ -79,6 +91,14 @@ export default async function bench (): Promise<void> {
     const mesh = measured.find((m) => m.what === 'mesh' && m.nodes === nodes) as Measure
     console.log(`  ratio at ${nodes} nodes: the simulator runs ${((mesh.seconds / mesh.wall) / (base.seconds / base.wall)).toFixed(1)}x the harness's virtual seconds per wall second (membership only)`)
   }
+  const merge = inChild('merge', 1000, 120)
+  console.log(line(merge))
+  const sim1k = measured.find((m) => m.what === 'sim' && m.nodes === 1000) as Measure
+  const mesh1k = measured.find((m) => m.what === 'mesh' && m.nodes === 1000) as Measure
+  const perNodeSecond = (m: Measure): number => m.cpu * 1e6 / (m.nodes * m.seconds)
+  const layer = perNodeSecond(sim1k) - perNodeSecond(mesh1k)
+  console.log(`  at 1000 nodes the simulator's merge layer (whole protocol minus membership) costs ${layer.toFixed(1)} us/node-s, ` +
+    `${(layer / perNodeSecond(merge)).toFixed(2)}x the merge cores alone; the cores alone at 10,000 x 600 node-seconds: >= ${(perNodeSecond(merge) * 6e6 / 1e6).toFixed(0)} s of CPU`)
   for (const what of ['sim', 'mesh'] as const) {
     const big = measured.find((m) => m.what === what && m.nodes === 10_000) as Measure
     const mesh = what === 'sim' ? measured.find((m) => m.what === 'mesh' && m.nodes === 10_000) as Measure : undefined
