@@ -57,7 +57,7 @@ export interface Assembly {
   readonly second: number
   /** contribute() was called for this second. */
   own: boolean
-  /** Peers that sent a partial for this second (made at the first: most nodes are leaves and get none). */
+  /** Peers that sent a partial for this second before it went up (made at the first: most nodes are leaves and get none; dropped when it goes up). */
   arrived: Set<PeerId> | undefined
   /** The partial was forwarded (or, at the root, the second finalized). */
   forwarded: boolean

@@ -1004,7 +1004,9 @@ export class MergeCore {
     a.ringed = EMPTY_DELTA
     a.unringed = EMPTY_DELTA
     this.#ackHeld(a, out)
-    if (a.merged === this.#selfSet && a.arrived === undefined && pos.parent !== undefined && inst.seconds.get(a.second) === a) inst.seconds.set(a.second, this.#ownDone)
+    // Who sent matters only until the second went up (#maybeFlush).
+    a.arrived = undefined
+    if (a.merged === this.#selfSet && pos.parent !== undefined && inst.seconds.get(a.second) === a) inst.seconds.set(a.second, this.#ownDone)
   }
 
   /**
@@ -1312,7 +1314,7 @@ export class MergeCore {
     const { inst } = c
     this.#transitions(inst, now, out)
     const a = this.#assembly(inst, m.second)
-    ;(a.arrived ??= new Set()).add(from)
+    if (!a.forwarded) (a.arrived ??= new Set()).add(from)
     const r = m.value === undefined ? 'held' : this.#accept(inst, a, m.contributors, m.value, now, out, resentOf(m))
     if (r !== 'merged' && r !== 'held') this.#drop(r)
     if (m.ack === true) {
