@@ -69,11 +69,13 @@ export interface Assembly {
   unringed: Delta
   /** When it is forwarded at the latest, ms (the node's clock). */
   readonly deadline: number
+  /** The deadline is in the core's forwarding heap (only once the second had to wait). */
+  scheduled: boolean
   /** Children whose asking partial is merged here: acked once it went up (made at the first). */
   acks?: PeerId[]
 }
 
 /** A fresh assembly for `second`, to be forwarded by `deadline`. */
 export function newAssembly (second: number, deadline: number): Assembly {
-  return { second, own: false, arrived: undefined, forwarded: false, merged: NO_CONTRIBUTORS, ringed: EMPTY_DELTA, unringed: EMPTY_DELTA, deadline }
+  return { second, own: false, arrived: undefined, forwarded: false, merged: NO_CONTRIBUTORS, ringed: EMPTY_DELTA, unringed: EMPTY_DELTA, deadline, scheduled: false }
 }

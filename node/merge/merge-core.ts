@@ -908,7 +908,6 @@ export class MergeCore {
     } else if (a === undefined) {
       a = newAssembly(second, this.#deadline(inst, second))
       inst.seconds.set(second, a)
-      this.#forwards.push({ at: a.deadline, seq: this.#forwardSeq++, inst, assembly: a })
     }
     return a
   }
@@ -971,7 +970,13 @@ export class MergeCore {
     // a demoted child sends where its own trees say (it does not demote itself): not waited for.
     const waits = pos.children.length > 0 && !(pos.parent !== undefined && this.#demotedElsewhere())
     const complete = a.own && (!waits || pos.children.every((c) => arrived?.has(c) === true || this.#isDemoted(c)))
-    if (complete || a.deadline <= now) this.#flush(inst, a, now, out)
+    if (complete || a.deadline <= now) {
+      this.#flush(inst, a, now, out)
+    } else if (!a.scheduled) {
+      // Only a second that waits gets a deadline: a leaf's goes up at once, at every second.
+      a.scheduled = true
+      this.#forwards.push({ at: a.deadline, seq: this.#forwardSeq++, inst, assembly: a })
+    }
   }
 
   #flush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
