@@ -62,6 +62,32 @@ test('a leaf forwards its partial at once, and an empty one when it does not run
   t.like(empty?.message, { type: 'partial', second: T + 1, contributors: [], value: undefined })
 })
 
+test('a leaf\'s finished second still refuses its own value again and sends late pieces on', (t) => {
+  // Once a second went up with the leaf's own value alone, the core keeps one shared record for
+  // it, not an assembly: what comes for that second later must be handled as before.
+  const members = membersOf(peers)
+  const tree = peers.map((p) => treePosition(members, instrumentationKey(ID), p, { fanIn: 16, replicas: 2 }))
+  const leafIndex = tree.findIndex((p) => p.children.length === 0)
+  const leaf = peers[leafIndex]!
+  const other = peers.find((p, i) => i !== leafIndex && tree[i]!.parent !== undefined)!
+  const core = createMergeCore({ self: leaf, now: ms(T), members, config: { watchIntervalMs: 0 } })
+  core.setInstrumentation(ID, SPEC, ms(T))
+  const parent = core.position(ID).parent
+  for (const second of [T, T + 1]) t.is(sends(core.contribute(ID, second, scalar(7), ms(second + 1, 10))).length, 1)
+  t.deepEqual(core.contribute(ID, T, scalar(7), ms(T + 2, 20)), [], 'its own value again is a duplicate')
+  // A piece from a member whose view differs arrives late: it goes up at once, alone.
+  const [late] = sends(core.handle(other, partial(other, T, 5), ms(T + 2, 30)))
+  t.is<string | undefined, string | undefined>(late?.to, parent)
+  t.like(late?.message, { type: 'partial', second: T, contributors: [memberKey(other)], late: true })
+  // The same piece again, and a piece that counts the leaf itself, are refused: nothing is sent.
+  t.deepEqual(sends(core.handle(other, partial(other, T, 5), ms(T + 2, 40))), [])
+  t.deepEqual(sends(core.handle(other, partial(leaf, T, 1), ms(T + 2, 50))), [])
+  const dropped = (core.debugState() as { counters: { dropped: Record<string, number> } }).counters.dropped
+  t.is(dropped.duplicate, 3)
+  // The next second is untouched by all this.
+  t.like(sends(core.contribute(ID, T + 2, scalar(7), ms(T + 3, 10)))[0]?.message, { second: T + 2, late: false })
+})
+
 test('an inner node waits for its children, then forwards their merged partial; a late piece travels alone', (t) => {
   const members = membersOf(peers.slice(0, 3))
   const core = createMergeCore({ self: R1, now: ms(T), members })
