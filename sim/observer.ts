@@ -23,7 +23,18 @@ export interface RecoveryMeasure {
   readonly start: number
   /** Seconds until whole again; null while open or when interrupted. */
   took: number | null
-  interrupted: boolean
+  /** Seconds from its start until the next fault came while it was still open; null if it did not. */
+  interruptedAfter: number | null
+}
+
+/** One recovery measurement as summary.json gives it (simulated seconds). */
+export interface RecoveryRecord {
+  readonly kind: RecoveryMeasure['kind']
+  readonly at_s: number
+  /** Until whole again; null if interrupted or still open at the end. */
+  readonly took_s: number | null
+  /** When the next fault came while it was still open, seconds after its start; else null. */
+  readonly interrupted_after_s: number | null
 }
 
 interface DefinitionTrack {
@@ -74,22 +85,23 @@ export class Observer {
 
   /** Opens a recovery measurement at `at` (ms), closing any still open as interrupted. */
   openMeasure (kind: RecoveryMeasure['kind'], at: number): void {
+    const now = (at - this.#start) / 1000
     for (const m of this.measures) {
-      if (m.took === null && !m.interrupted) m.interrupted = true
+      if (m.took === null && m.interruptedAfter === null) m.interruptedAfter = now - m.start
     }
-    this.measures.push({ kind, start: (at - this.#start) / 1000, took: null, interrupted: false })
+    this.measures.push({ kind, start: now, took: null, interruptedAfter: null })
   }
 
   /** Whether a measurement is open. */
   get measuring (): boolean {
     const last = this.measures.at(-1)
-    return last !== undefined && last.took === null && !last.interrupted
+    return last !== undefined && last.took === null && last.interruptedAfter === null
   }
 
   /** The membership is whole at `at` (ms): closes the open measurement. */
   whole (at: number): void {
     const last = this.measures.at(-1)
-    if (last !== undefined && last.took === null && !last.interrupted) last.took = (at - this.#start) / 1000 - last.start
+    if (last !== undefined && last.took === null && last.interruptedAfter === null) last.took = (at - this.#start) / 1000 - last.start
   }
 
   /** One simulated second's totals. */
@@ -138,6 +150,11 @@ export class Observer {
       return done.length === 0 ? null : round(Math.max(...done))
     }
     return { failure_detection: worst('failure_detection'), rejoin: worst('rejoin'), partition_heal: worst('partition_heal') }
+  }
+
+  /** Every recovery measurement in order, for summary.json: says why a null in recoverySummary is null. */
+  recoveryRecords (): RecoveryRecord[] {
+    return this.measures.map((m) => ({ kind: m.kind, at_s: round(m.start) as number, took_s: round(m.took), interrupted_after_s: round(m.interruptedAfter) }))
   }
 
   /** Mean fleet bytes per node per second over the run (per node up). */

@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { renderLineChart, type LineSeries, type ValueUnit } from '../render/index.js'
 import { quantile } from './quantiles.js'
-import type { SimResult } from './run.js'
+import type { RecoveryRecord } from './observer.js'
+import type { SimResult, SimSummary } from './run.js'
 
 /** Files written, relative to the report directory. */
 export const REPORT_FILES = ['summary.json', 'report.md', 'convergence.png', 'bandwidth.png', 'traffic.png', 'membership.png'] as const
@@ -54,6 +55,27 @@ export function renderPlots (result: SimResult): Array<[string, Buffer]> {
   return out
 }
 
+/** What starts each kind of recovery measurement. */
+const EVENT_OF: Record<RecoveryRecord['kind'], string> = { failure_detection: 'crash', rejoin: 'restart', partition_heal: 'heal' }
+
+/**
+ * A membership recovery figure as text: the worst measurement that ended, and each one that did
+ * not (the next fault came first, or the run ended), so that an operator reads why, not 'n/a'.
+ */
+export function recoveryText (s: SimSummary, kind: RecoveryRecord['kind']): string {
+  const parts: string[] = []
+  const worst = s.recovery_s[kind]
+  if (worst !== null) parts.push(`${worst} s`)
+  s.recovery_measures.forEach((m, k) => {
+    if (m.kind !== kind || m.took_s !== null) return
+    const next = s.recovery_measures[k + 1]
+    parts.push(m.interrupted_after_s !== null && next !== undefined
+      ? `still not whole at ${next.at_s} s (from ${m.at_s} s; a ${EVENT_OF[next.kind]} began a new measurement then)`
+      : `still not whole at the end (from ${m.at_s} s)`)
+  })
+  return parts.length === 0 ? 'n/a' : parts.join('; ')
+}
+
 /** report.md. */
 export function reportMarkdown (result: SimResult, plots: readonly string[]): string {
   const s = result.summary
@@ -77,10 +99,10 @@ export function reportMarkdown (result: SimResult, plots: readonly string[]): st
     `| bytes per node per second mean / p99 / max | ${f(s.bytes_per_node_per_s.mean)} / ${f(s.bytes_per_node_per_s.p99)} / ${f(s.bytes_per_node_per_s.max)} |`,
     `| of which gossipsub (mean) | ${f(s.gossipsub_bytes_per_node_per_s.mean)} |`,
     `| messages per node per second mean / p99 / max | ${f(s.messages_per_node_per_s.mean)} / ${f(s.messages_per_node_per_s.p99)} / ${f(s.messages_per_node_per_s.max)} |`,
-    `| failure detection (crash until every survivor declared every crashed node dead) | ${f(s.recovery_s.failure_detection, ' s')} |`,
+    `| failure detection (crash until every survivor declared every crashed node dead) | ${recoveryText(s, 'failure_detection')} |`,
     `| merge recovery (crash until every survivor's value reaches the root again, every second after) | ${f(s.recovery_s.merge, ' s')} |`,
-    `| rejoin (restart until every node sees every node live) | ${f(s.recovery_s.rejoin, ' s')} |`,
-    `| partition heal (heal until membership is whole) | ${f(s.recovery_s.partition_heal, ' s')} |`,
+    `| rejoin (restart until every node sees every node live) | ${recoveryText(s, 'rejoin')} |`,
+    `| partition heal (heal until membership is whole) | ${recoveryText(s, 'partition_heal')} |`,
     `| nodes with a whole membership view at the end | ${f(s.membership_whole_final === null ? null : s.membership_whole_final * 100, ' %')} |`,
     `| freshness p50 / p99 | ${s.freshness_s === null ? 'n/a' : `${s.freshness_s.p50} s / ${s.freshness_s.p99} s`} |`,
     `| complete at the root (second's end until its last piece merged) p50 / p99 / max | ${s.completion_s === null ? 'n/a' : `${s.completion_s.p50} s / ${s.completion_s.p99} s / ${s.completion_s.max} s`} |`,

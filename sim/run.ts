@@ -6,6 +6,7 @@
  */
 import { GOSSIPSUB } from './gossipsub.js'
 import { formatLatency } from './network.js'
+import type { RecoveryRecord } from './observer.js'
 import { optionsJson, type SimOptions } from './options.js'
 import { mean, quantile, round, sortedCopy } from './quantiles.js'
 import { createSimulator, type SimHooks } from './simulator.js'
@@ -43,6 +44,8 @@ export interface SimSummary {
     /** After each crash: until every survivor's value reaches the root again (coverage 1 from then on); the worst crash. */
     readonly merge: number | null
   }
+  /** Every membership recovery measurement (crash, restart, heal): when, how long, or after how long the next fault cut it short. */
+  readonly recovery_measures: readonly RecoveryRecord[]
   readonly membership_whole_final: number | null
   readonly definitions: ReadonlyArray<{ id: string, created_s: number, all_s: number | null, missing: number }>
   readonly gossipsub: Record<string, number>
@@ -115,6 +118,7 @@ export function runSimulation (options: SimOptions, hooks: SimHooks = {}): SimRe
     messages_per_node_per_s: spread(perSecond(sim.messagesSent)),
     gossipsub_bytes_per_node_per_s: spread(perSecond(sim.gossipBytesSent)),
     recovery_s: { ...sim.observer.recoverySummary(), merge: mergeRecovery(options, aggregation.coverage) },
+    recovery_measures: sim.observer.recoveryRecords(),
     membership_whole_final: round(sim.observer.wholePerSecond.at(-1) ?? null),
     definitions: sim.observer.definitions(),
     gossipsub: { ...sim.gossip.counters, mean_mesh_degree: round(meshDegree / n, 2) as number },

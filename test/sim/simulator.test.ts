@@ -106,6 +106,10 @@ test('10 % of the nodes crash: every survivor declares them dead within the boun
   const min = DEFAULT_MEMBERSHIP_CONFIG.suspicionMult * Math.log10(200) * DEFAULT_MEMBERSHIP_CONFIG.probeInterval / 1000
   t.true(detection !== null && detection >= min && detection <= Math.min(detectionBound(200) / 1000, 6 * min + 10), `${detection} s`)
   t.true(summary.recovery_s.rejoin !== null && summary.recovery_s.rejoin <= 15, `rejoin ${summary.recovery_s.rejoin} s`)
+  t.deepEqual(summary.recovery_measures, [
+    { kind: 'failure_detection', at_s: 10, took_s: detection, interrupted_after_s: null },
+    { kind: 'rejoin', at_s: 45, took_s: summary.recovery_s.rejoin, interrupted_after_s: null }
+  ])
   t.is(summary.membership_whole_final, 1)
   t.is(summary.definitions_missing, 0)
 })
