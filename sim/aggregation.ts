@@ -66,6 +66,8 @@ export interface AggregationSummary {
   readonly missing_contributions: number | null
   /** Coverage (minreporting / live members) per simulated second, for the plot; empty if none. */
   readonly coverage: ReadonlyArray<number | null>
+  /** Each instrumentation's root at the end of the run (node index; its first live holder), for the root load. */
+  readonly roots: readonly number[]
 }
 
 /** An aggregation layer for the whole simulated mesh. */
@@ -90,5 +92,5 @@ export const NO_AGGREGATION: Aggregation = Object.freeze({
     throw new Error('NO_AGGREGATION creates no nodes')
   },
   nodeDown: () => {},
-  summary: (): AggregationSummary => ({ freshness_s: null, completion_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [] })
+  summary: (): AggregationSummary => ({ freshness_s: null, completion_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [], roots: [] })
 })

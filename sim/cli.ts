@@ -9,7 +9,7 @@ import { HeatmeshError } from '../metad/index.js'
 import { parseSimArgs, SIM_HELP, type SimOptions } from './options.js'
 import { createProgress, type ProgressSink } from './progress.js'
 import { createMergeLayer } from './merge-layer.js'
-import { recoveryText, writeReport } from './report.js'
+import { recoveryText, rootLoadText, writeReport } from './report.js'
 import { runSimulation } from './run.js'
 
 /** Where the command reads and writes. */
@@ -46,6 +46,7 @@ export function runSimCli (argv: readonly string[], io: SimCliIo = { stdout: pro
     `definition convergence: p50 ${s.definition_convergence_s.p50 ?? 'n/a'} s, p99 ${s.definition_convergence_s.p99 ?? 'n/a'} s, max ${s.definition_convergence_s.max ?? 'n/a'} s (${s.definitions_missing} missing)`,
     `traffic per node: ${s.bytes_per_node_per_s.mean ?? 'n/a'} B/s mean, ${s.bytes_per_node_per_s.p99 ?? 'n/a'} p99, ${s.bytes_per_node_per_s.max ?? 'n/a'} max; ${s.messages_per_node_per_s.mean ?? 'n/a'} messages/s`,
     `merge tree: freshness p50 ${s.freshness_s?.p50 ?? 'n/a'} s, p99 ${s.freshness_s?.p99 ?? 'n/a'} s; complete p99 ${s.completion_s?.p99 ?? 'n/a'} s, max ${s.completion_s?.max ?? 'n/a'} s; coverage min ${s.coverage_min ?? 'n/a'}; double counts ${s.double_counts ?? 'n/a'}, missing contributions ${s.missing_contributions ?? 'n/a'}`,
+    `root load: ${rootLoadText(s)}`,
     `recovery: failure detection ${recoveryText(s, 'failure_detection')} | merge ${s.recovery_s.merge === null ? 'n/a' : `${s.recovery_s.merge} s`} | rejoin ${recoveryText(s, 'rejoin')} | partition heal ${recoveryText(s, 'partition_heal')}`,
     ''
   ].join('\n'))

@@ -284,16 +284,21 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
     }
   }
 
-  /** The root's points of `id` over [from, to], from the first live holder in a live node's view. */
-  const rootPoints = (id: DefinitionId, from: number, to: number): StoredPoint[] => {
+  /** `id`'s root now: the first live holder in a live node's view (node index). */
+  const rootOf = (id: DefinitionId): number | undefined => {
     const viewer = cores.find((c) => c !== undefined)
-    if (viewer === undefined) return []
+    if (viewer === undefined) return undefined
     for (const h of viewer.position(id).holders) {
       const i = indexOfId.get(h)
-      const c = i === undefined ? undefined : cores[i]
-      if (c !== undefined) return c.queryLocal(id, from, to + 1)
+      if (i !== undefined && cores[i] !== undefined) return i
     }
-    return []
+    return undefined
+  }
+
+  /** The root's points of `id` over [from, to]. */
+  const rootPoints = (id: DefinitionId, from: number, to: number): StoredPoint[] => {
+    const i = rootOf(id)
+    return i === undefined ? [] : (cores[i] as MergeCore).queryLocal(id, from, to + 1)
   }
 
   let report: MergeOracleReport | undefined
@@ -376,7 +381,8 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
         coverage_min: round(coverageMin),
         double_counts: r.doubleCounts,
         missing_contributions: r.missingContributions,
-        coverage
+        coverage,
+        roots: [...specs.keys()].map(rootOf).filter((i): i is number => i !== undefined)
       }
     }
   }

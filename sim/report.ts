@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { renderLineChart, type LineSeries, type ValueUnit } from '../render/index.js'
 import { quantile } from './quantiles.js'
 import type { RecoveryRecord } from './observer.js'
-import type { SimResult, SimSummary } from './run.js'
+import type { NodeLoad, SimResult, SimSummary } from './run.js'
 
 /** Files written, relative to the report directory. */
 export const REPORT_FILES = ['summary.json', 'report.md', 'convergence.png', 'bandwidth.png', 'traffic.png', 'membership.png'] as const
@@ -76,6 +76,15 @@ export function recoveryText (s: SimSummary, kind: RecoveryRecord['kind']): stri
   return parts.length === 0 ? 'n/a' : parts.join('; ')
 }
 
+/** The root load as text: the roots' traffic against the mean node's; 'n/a' without an aggregation layer. */
+export function rootLoadText (s: SimSummary): string {
+  const r = s.root_load
+  if (r === null) return 'n/a'
+  const both = (l: NodeLoad): string => `in ${l.bytes_in_per_s ?? 'n/a'} B/s (${l.messages_in_per_s ?? 'n/a'} msg/s), out ${l.bytes_out_per_s ?? 'n/a'} B/s (${l.messages_out_per_s ?? 'n/a'} msg/s)`
+  return `${r.roots} root${r.roots === 1 ? '' : 's'} (up to ${r.instrumentations_per_root_max} instrumentation${r.instrumentations_per_root_max === 1 ? '' : 's'} each): ` +
+    `mean ${both(r.root_mean)}; busiest ${both(r.root_max)}; the mean node ${both(r.node_mean)}`
+}
+
 /** report.md. */
 export function reportMarkdown (result: SimResult, plots: readonly string[]): string {
   const s = result.summary
@@ -108,6 +117,7 @@ export function reportMarkdown (result: SimResult, plots: readonly string[]): st
     `| complete at the root (second's end until its last piece merged) p50 / p99 / max | ${s.completion_s === null ? 'n/a' : `${s.completion_s.p50} s / ${s.completion_s.p99} s / ${s.completion_s.max} s`} |`,
     `| coverage min | ${f(s.coverage_min)} |`,
     `| double counts / missing contributions | ${f(s.double_counts)} / ${f(s.missing_contributions)} |`,
+    `| root load (nodes that are an instrumentation's root at the end, per second of the run) | ${rootLoadText(s)} |`,
     '',
     '## Definitions',
     '',

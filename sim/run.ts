@@ -9,7 +9,7 @@ import { formatLatency } from './network.js'
 import type { RecoveryRecord } from './observer.js'
 import { optionsJson, type SimOptions } from './options.js'
 import { mean, quantile, round, sortedCopy } from './quantiles.js'
-import { createSimulator, type SimHooks } from './simulator.js'
+import { createSimulator, type SimHooks, type Simulator } from './simulator.js'
 
 /** A distribution across nodes. */
 export interface Spread {
@@ -17,6 +17,32 @@ export interface Spread {
   readonly p50: number | null
   readonly p99: number | null
   readonly max: number | null
+}
+
+/** A node's traffic per second of uptime, both ways. */
+export interface NodeLoad {
+  readonly bytes_in_per_s: number | null
+  readonly bytes_out_per_s: number | null
+  readonly messages_in_per_s: number | null
+  readonly messages_out_per_s: number | null
+}
+
+/**
+ * The load on the merge tree's roots: the nodes that are some instrumentation's root at the end
+ * (their traffic over the whole run), against the mean node's. The fan-in bounds what a root
+ * receives, so this should not grow with the mesh.
+ */
+export interface RootLoad {
+  /** Distinct root nodes. */
+  readonly roots: number
+  /** Most instrumentations rooted at one node. */
+  readonly instrumentations_per_root_max: number
+  /** Mean over the roots. */
+  readonly root_mean: NodeLoad
+  /** The busiest root (most bytes in and out). */
+  readonly root_max: NodeLoad
+  /** Mean over every node. */
+  readonly node_mean: NodeLoad
 }
 
 /** summary.json (docs/SIMULATOR.md describes every field). */
@@ -44,6 +70,8 @@ export interface SimSummary {
     /** After each crash: until every survivor's value reaches the root again (coverage 1 from then on); the worst crash. */
     readonly merge: number | null
   }
+  /** null without an aggregation layer. */
+  readonly root_load: RootLoad | null
   /** Every membership recovery measurement (crash, restart, heal): when, how long, or after how long the next fault cut it short. */
   readonly recovery_measures: readonly RecoveryRecord[]
   readonly membership_whole_final: number | null
@@ -96,7 +124,7 @@ export function runSimulation (options: SimOptions, hooks: SimHooks = {}): SimRe
     return sortedCopy(out)
   }
   const bandwidth = perSecond(sim.bytesSent)
-  const aggregation = (hooks.aggregation?.summary()) ?? { freshness_s: null, completion_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [] }
+  const aggregation = (hooks.aggregation?.summary()) ?? { freshness_s: null, completion_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [], roots: [] }
   const convergence = sim.observer.convergenceSummary()
   let meshDegree = 0
   for (let i = 0; i < n; i++) meshDegree += sim.gossip.mesh(i).length
@@ -119,6 +147,7 @@ export function runSimulation (options: SimOptions, hooks: SimHooks = {}): SimRe
     gossipsub_bytes_per_node_per_s: spread(perSecond(sim.gossipBytesSent)),
     recovery_s: { ...sim.observer.recoverySummary(), merge: mergeRecovery(options, aggregation.coverage) },
     recovery_measures: sim.observer.recoveryRecords(),
+    root_load: rootLoad(sim, aggregation.roots),
     membership_whole_final: round(sim.observer.wholePerSecond.at(-1) ?? null),
     definitions: sim.observer.definitions(),
     gossipsub: { ...sim.gossip.counters, mean_mesh_degree: round(meshDegree / n, 2) as number },
@@ -180,6 +209,38 @@ export function mergeRecovery (options: SimOptions, coverage: ReadonlyArray<numb
     worst = worst === null ? r : Math.max(worst, r)
   }
   return round(worst)
+}
+
+/** RootLoad of `roots` (node indices, one per instrumentation); null if none. */
+function rootLoad (sim: Simulator, roots: readonly number[]): RootLoad | null {
+  if (roots.length === 0) return null
+  const counters = [sim.bytesReceived, sim.bytesSent, sim.messagesReceived, sim.messagesSent]
+  const loadOf = (i: number): number[] => {
+    const up = (sim.nodes[i]?.upMs ?? 0) / 1000
+    return counters.map((c) => (up > 0 ? (c[i] as number) / up : 0))
+  }
+  const asLoad = (v: number[]): NodeLoad => ({ bytes_in_per_s: round(v[0] ?? null, 1), bytes_out_per_s: round(v[1] ?? null, 1), messages_in_per_s: round(v[2] ?? null, 1), messages_out_per_s: round(v[3] ?? null, 1) })
+  const meanOf = (nodes: readonly number[]): number[] => {
+    const sum = [0, 0, 0, 0]
+    let n = 0
+    for (const i of nodes) {
+      if ((sim.nodes[i]?.upMs ?? 0) <= 0) continue
+      loadOf(i).forEach((v, k) => { sum[k] = (sum[k] as number) + v })
+      n++
+    }
+    return sum.map((v) => (n === 0 ? 0 : v / n))
+  }
+  const perRoot = new Map<number, number>()
+  for (const r of roots) perRoot.set(r, (perRoot.get(r) ?? 0) + 1)
+  const distinct = [...perRoot.keys()]
+  const busiest = distinct.map(loadOf).reduce((a, b) => ((b[0] as number) + (b[1] as number) > (a[0] as number) + (a[1] as number) ? b : a))
+  return {
+    roots: distinct.length,
+    instrumentations_per_root_max: Math.max(...perRoot.values()),
+    root_mean: asLoad(meanOf(distinct)),
+    root_max: asLoad(busiest),
+    node_mean: asLoad(meanOf(sim.nodes.map((_, i) => i)))
+  }
 }
 
 function spread (sorted: Float64Array): Spread {

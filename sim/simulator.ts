@@ -186,6 +186,12 @@ export class Simulator {
   /** Per node: gossipsub bytes sent, a copy. */
   get gossipBytesSent (): Float64Array { return this.#column(GOSSIP_BYTES) }
 
+  /** Per node: bytes received (sent to it while it was up, not lost by the network), a copy. */
+  get bytesReceived (): Float64Array { return this.#column(RECEIVED_BYTES) }
+
+  /** Per node: messages received (as bytesReceived), a copy. */
+  get messagesReceived (): Float64Array { return this.#column(RECEIVED_MESSAGES) }
+
   #column (field: number): Float64Array {
     const out = new Float64Array(this.nodes.length)
     for (let i = 0; i < out.length; i++) out[i] = this.#record[i * RECORD + field] as number
@@ -364,7 +370,7 @@ export class Simulator {
       this.#count(i, o.bytes)
       if (to < 0) continue
       const at = this.network.transmit(i, to, o.bytes, this.now)
-      if (at >= 0) this.#queue.push(AGGREGATE, at, to, i, o.message)
+      if (at >= 0) { this.#received(to, o.bytes); this.#queue.push(AGGREGATE, at, to, i, o.message) }
     }
     this.#reschedule(i)
   }
@@ -374,20 +380,28 @@ export class Simulator {
     this.#count(from, bytes)
     if (to < 0) return
     const at = this.network.transmit(from, to, bytes, this.now)
-    if (at >= 0) this.#queue.push(MESSAGE, at, to, from, message)
+    if (at >= 0) { this.#received(to, bytes); this.#queue.push(MESSAGE, at, to, from, message) }
   }
 
   #sendGossip (from: number, to: number, rpc: GossipRpc, bytes: number, now: number): void {
     this.#count(from, bytes)
     this.#record[from * RECORD + GOSSIP_BYTES] = (this.#record[from * RECORD + GOSSIP_BYTES] as number) + bytes
     const at = this.network.transmit(from, to, bytes, now)
-    if (at >= 0) this.#queue.push(GOSSIP, at, to, from, rpc)
+    if (at >= 0) { this.#received(to, bytes); this.#queue.push(GOSSIP, at, to, from, rpc) }
   }
 
   #deliverGossip (i: number, message: GossipMessage, now: number): void {
     const core = this.#cores[i]
     if (core === undefined) return
     this.#carryOut(i, core.handle({ type: 'gossip', from: this.#allIds[message.origin] as PeerId, topic: DEFINITIONS_TOPIC, message: message.payload }, now + (this.#record[i * RECORD + SKEW] as number)))
+  }
+
+  /** Node `to` will receive `bytes` (counted when the network takes the message, if `to` is up then). */
+  #received (to: number, bytes: number): void {
+    if (this.#upFlag[to] !== 1) return
+    const r = to * RECORD
+    this.#record[r + RECEIVED_BYTES] = (this.#record[r + RECEIVED_BYTES] as number) + bytes
+    this.#record[r + RECEIVED_MESSAGES] = (this.#record[r + RECEIVED_MESSAGES] as number) + 1
   }
 
   #count (i: number, bytes: number): void {
@@ -547,8 +561,9 @@ export class Simulator {
 /**
  * A node's record (Simulator's #record): its clock skew; the pending timer event's time
  * (Infinity: none); its core's live member count as of its last member change (what the
- * per-second series compares); bytes and messages sent (all protocols, lost ones included) and
- * gossipsub bytes sent. Two slots are spare: 8 numbers are a cache line.
+ * per-second series compares); bytes and messages sent (all protocols, lost ones included),
+ * gossipsub bytes sent, and bytes and messages received (those the network did not lose, sent
+ * while the node was up). 8 numbers are a cache line.
  */
 const RECORD = 8
 const SKEW = 0
@@ -557,6 +572,8 @@ const LIVE = 2
 const BYTES = 3
 const MESSAGES = 4
 const GOSSIP_BYTES = 5
+const RECEIVED_BYTES = 6
+const RECEIVED_MESSAGES = 7
 
 /**
  * Builds a simulator for `options` (see Simulator); run() it, then read its nodes, observer and

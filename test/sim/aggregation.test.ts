@@ -40,7 +40,7 @@ function toy (stats: ToyStats): Aggregation {
       }
     },
     nodeDown: (index) => { stats.downNodes.push(index) },
-    summary: () => ({ freshness_s: { p50: 0.5, p99: 1.5 }, completion_s: { p50: 0.6, p99: 2.5, max: 3 }, coverage_min: 0.9, double_counts: 0, missing_contributions: 3, coverage: [1, 0.9] })
+    summary: () => ({ freshness_s: { p50: 0.5, p99: 1.5 }, completion_s: { p50: 0.6, p99: 2.5, max: 3 }, coverage_min: 0.9, double_counts: 0, missing_contributions: 3, coverage: [1, 0.9], roots: [0, 0] })
   }
 }
 
@@ -60,4 +60,11 @@ test('the simulator drives an aggregation layer on every node through the hook',
   t.true(result.summary.bytes_per_node_per_s.mean !== null && result.summary.bytes_per_node_per_s.mean > 900, 'the layer\'s bytes count')
   t.like(result.summary, { aggregation: 'toy', coverage_min: 0.9, missing_contributions: 3, double_counts: 0, freshness_s: { p50: 0.5, p99: 1.5 }, completion_s: { p50: 0.6, p99: 2.5, max: 3 } })
   t.deepEqual([...result.series.coverage], [1, 0.9])
+  // Node 0 is both instrumentations' root here, and every other node sends to it each second.
+  const load = result.summary.root_load
+  t.like(load, { roots: 1, instrumentations_per_root_max: 2 })
+  t.deepEqual(load?.root_max, load?.root_mean, 'one root: its mean is itself')
+  const rootIn = load?.root_mean.messages_in_per_s ?? 0
+  const nodeIn = load?.node_mean.messages_in_per_s ?? Infinity
+  t.true(rootIn >= nodeIn + 15, `root receives ${rootIn} messages/s, the mean node ${nodeIn}: the layer's 19 senders show`)
 })

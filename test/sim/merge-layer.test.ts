@@ -27,6 +27,14 @@ test('without faults every steady-state second at the root equals the oracle exa
   t.true((summary.freshness_s?.p99 ?? Infinity) <= 2, `freshness p99 ${summary.freshness_s?.p99} s`)
   // The issue's target: every second complete at the root by t + 2 s in steady state.
   t.true((summary.completion_s?.max ?? Infinity) <= 2, `complete at the root ${summary.completion_s?.max} s after the second at worst`)
+  // Root load: the fan-in (16 by default) bounds the partials a root takes per instrumentation and second.
+  const load = summary.root_load
+  t.not(load, null)
+  const roots = load?.roots ?? 0
+  t.true(roots >= 1 && roots <= 5, `${roots} roots for 5 instrumentations`)
+  const rootIn = load?.root_max.messages_in_per_s ?? Infinity
+  const nodeIn = load?.node_mean.messages_in_per_s ?? Infinity
+  t.true(rootIn > nodeIn && rootIn <= nodeIn + 16 * (load?.instrumentations_per_root_max ?? 0) + 8, `the busiest root receives ${rootIn} messages/s, the mean node ${nodeIn}`)
 })
 
 test('after 10 % of the nodes crash, children route around their dead parents at once: nothing doubles, every survivor is merged', (t) => {
