@@ -91,9 +91,11 @@ const NOT_CALIBRATION = new Set(['--jitter-ms', '--loss', '--bandwidth', '--conn
 /** `heatmesh sim --help`. */
 export const SIM_HELP = `usage: heatmesh sim [options]
 
-Runs the mesh's protocol core (membership, definition replica) on every simulated node over a
-simulated network, in virtual time, and reports convergence, failure detection and traffic.
-The same seed and options give the same results.
+Runs the daemon's protocol core (membership, definition replica, merge tree) on every simulated
+node over a simulated network, in virtual time, and reports definition convergence, every
+second's aggregate at the root against an oracle (coverage, freshness, double counts), failure
+detection and recovery, traffic per node and the roots' load. The same seed and options give
+the same results.
 
 run:
   --nodes N                 simulated nodes (default 1000, at most ${MAX_SIM_NODES})
