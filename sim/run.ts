@@ -4,6 +4,7 @@
  * plots. The summary is the same for the same seed and options, apart from the fields that
  * measure the machine (wall_seconds, virtual_to_real, peak_rss_mb).
  */
+import { NO_AGGREGATION } from './aggregation.js'
 import { GOSSIPSUB } from './gossipsub.js'
 import { formatLatency } from './network.js'
 import type { RecoveryRecord } from './observer.js'
@@ -29,8 +30,8 @@ export interface NodeLoad {
 
 /**
  * The load on the merge tree's roots: the nodes that are some instrumentation's root at the end
- * (their traffic over the whole run), against the mean node's. The fan-in bounds what a root
- * receives, so this should not grow with the mesh.
+ * (their traffic over the whole run), against the mean node's. The fan-in bounds the messages a
+ * root receives; their bytes grow with the mesh (each partial carries its contributor set).
  */
 export interface RootLoad {
   /** Distinct root nodes. */
@@ -70,10 +71,10 @@ export interface SimSummary {
     /** After each crash: until every survivor's value reaches the root again (coverage 1 from then on); the worst crash. */
     readonly merge: number | null
   }
-  /** null without an aggregation layer. */
-  readonly root_load: RootLoad | null
   /** Every membership recovery measurement (crash, restart, heal): when, how long, or after how long the next fault cut it short. */
   readonly recovery_measures: readonly RecoveryRecord[]
+  /** null without an aggregation layer. */
+  readonly root_load: RootLoad | null
   readonly membership_whole_final: number | null
   readonly definitions: ReadonlyArray<{ id: string, created_s: number, all_s: number | null, missing: number }>
   readonly gossipsub: Record<string, number>
@@ -124,7 +125,7 @@ export function runSimulation (options: SimOptions, hooks: SimHooks = {}): SimRe
     return sortedCopy(out)
   }
   const bandwidth = perSecond(sim.bytesSent)
-  const aggregation = (hooks.aggregation?.summary()) ?? { freshness_s: null, completion_s: null, coverage_min: null, double_counts: null, missing_contributions: null, coverage: [], roots: [] }
+  const aggregation = (hooks.aggregation ?? NO_AGGREGATION).summary()
   const convergence = sim.observer.convergenceSummary()
   let meshDegree = 0
   for (let i = 0; i < n; i++) meshDegree += sim.gossip.mesh(i).length
