@@ -80,7 +80,7 @@ export function recoveryText (s: SimSummary, kind: RecoveryRecord['kind']): stri
 export function rootLoadText (s: SimSummary): string {
   const r = s.root_load
   if (r === null) return 'n/a'
-  const both = (l: NodeLoad): string => `in ${l.bytes_in_per_s ?? 'n/a'} B/s (${l.messages_in_per_s ?? 'n/a'} msg/s), out ${l.bytes_out_per_s ?? 'n/a'} B/s (${l.messages_out_per_s ?? 'n/a'} msg/s)`
+  const both = (l: NodeLoad): string => `in ${l.bytes_in_per_s} B/s (${l.messages_in_per_s} msg/s), out ${l.bytes_out_per_s} B/s (${l.messages_out_per_s} msg/s)`
   return `${r.roots} root${r.roots === 1 ? '' : 's'} (up to ${r.instrumentations_per_root_max} instrumentation${r.instrumentations_per_root_max === 1 ? '' : 's'} each): ` +
     `mean ${both(r.root_mean)}; busiest ${both(r.root_max)}; the mean node ${both(r.node_mean)}`
 }

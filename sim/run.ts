@@ -22,10 +22,10 @@ export interface Spread {
 
 /** A node's traffic per second of uptime, both ways. */
 export interface NodeLoad {
-  readonly bytes_in_per_s: number | null
-  readonly bytes_out_per_s: number | null
-  readonly messages_in_per_s: number | null
-  readonly messages_out_per_s: number | null
+  readonly bytes_in_per_s: number
+  readonly bytes_out_per_s: number
+  readonly messages_in_per_s: number
+  readonly messages_out_per_s: number
 }
 
 /**
@@ -215,32 +215,26 @@ export function mergeRecovery (options: SimOptions, coverage: ReadonlyArray<numb
 /** RootLoad of `roots` (node indices, one per instrumentation); null if none. */
 function rootLoad (sim: Simulator, roots: readonly number[]): RootLoad | null {
   if (roots.length === 0) return null
-  const counters = [sim.bytesReceived, sim.bytesSent, sim.messagesReceived, sim.messagesSent]
-  const loadOf = (i: number): number[] => {
-    const up = (sim.nodes[i]?.upMs ?? 0) / 1000
-    return counters.map((c) => (up > 0 ? (c[i] as number) / up : 0))
-  }
-  const asLoad = (v: number[]): NodeLoad => ({ bytes_in_per_s: round(v[0] ?? null, 1), bytes_out_per_s: round(v[1] ?? null, 1), messages_in_per_s: round(v[2] ?? null, 1), messages_out_per_s: round(v[3] ?? null, 1) })
-  const meanOf = (nodes: readonly number[]): number[] => {
-    const sum = [0, 0, 0, 0]
-    let n = 0
-    for (const i of nodes) {
-      if ((sim.nodes[i]?.upMs ?? 0) <= 0) continue
-      loadOf(i).forEach((v, k) => { sum[k] = (sum[k] as number) + v })
-      n++
-    }
-    return sum.map((v) => (n === 0 ? 0 : v / n))
+  const columns: Record<keyof NodeLoad, Float64Array> = { bytes_in_per_s: sim.bytesReceived, bytes_out_per_s: sim.bytesSent, messages_in_per_s: sim.messagesReceived, messages_out_per_s: sim.messagesSent }
+  const upSeconds = (i: number): number => (sim.nodes[i]?.upMs ?? 0) / 1000
+  const rate = (field: keyof NodeLoad, i: number): number => (columns[field][i] as number) / upSeconds(i)
+  /** The mean per second of uptime over `nodes` (those that were ever up). */
+  const meanLoad = (nodes: readonly number[]): NodeLoad => {
+    const up = nodes.filter((i) => upSeconds(i) > 0)
+    const mean = (field: keyof NodeLoad): number => round(up.length === 0 ? 0 : up.reduce((sum, i) => sum + rate(field, i), 0) / up.length, 1) as number
+    return { bytes_in_per_s: mean('bytes_in_per_s'), bytes_out_per_s: mean('bytes_out_per_s'), messages_in_per_s: mean('messages_in_per_s'), messages_out_per_s: mean('messages_out_per_s') }
   }
   const perRoot = new Map<number, number>()
   for (const r of roots) perRoot.set(r, (perRoot.get(r) ?? 0) + 1)
   const distinct = [...perRoot.keys()]
-  const busiest = distinct.map(loadOf).reduce((a, b) => ((b[0] as number) + (b[1] as number) > (a[0] as number) + (a[1] as number) ? b : a))
+  const traffic = (i: number): number => (upSeconds(i) > 0 ? rate('bytes_in_per_s', i) + rate('bytes_out_per_s', i) : 0)
+  const busiest = distinct.reduce((a, b) => (traffic(b) > traffic(a) ? b : a))
   return {
     roots: distinct.length,
     instrumentations_per_root_max: Math.max(...perRoot.values()),
-    root_mean: asLoad(meanOf(distinct)),
-    root_max: asLoad(busiest),
-    node_mean: asLoad(meanOf(sim.nodes.map((_, i) => i)))
+    root_mean: meanLoad(distinct),
+    root_max: meanLoad([busiest]),
+    node_mean: meanLoad(sim.nodes.map((_, i) => i))
   }
 }
 
