@@ -14,7 +14,7 @@ import {
 } from '../node/merge/index.js'
 import type { Aggregation, AggregationNode, AggregationOutput, AggregationSummary } from './aggregation.js'
 import { quantile, round } from './quantiles.js'
-import { createViewSharing } from './view-sharing.js'
+import { createTreeSharing, createViewSharing } from './view-sharing.js'
 import { SIM_EPOCH } from './simulator.js'
 
 /** As the daemon: a second is collected this long after it ends (before the merge core's collectDelayMs). */
@@ -129,6 +129,7 @@ function cachedValue (known: Known, count: number, key: number): Value {
 export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
   const scratch = new Float64Array(options.nodes + 1)
   const viewChanges = createViewSharing()
+  const sharedTrees = createTreeSharing()
   const cores: Array<MergeCore | undefined> = []
   const indexOfKey = new Map<number, number>()
   const indexOfId = new Map<PeerId, number>()
@@ -208,7 +209,8 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
       config: { fanIn: init.fanIn, replicas: init.replicas },
       ...(init.members.length > 0 ? { members: sharedMembers(init.members) } : {}),
       treeScratch: scratch,
-      viewChanges
+      viewChanges,
+      sharedTrees
     })
     cores[init.index] = core
     indexOfKey.set(memberKey(init.self), init.index)

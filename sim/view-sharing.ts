@@ -16,7 +16,10 @@
  * the synchronous job, which is the whole run.)
  */
 import { fmix32, type PeerId } from '../node/core/index.js'
-import { indexOfMember, memberCount, withMember, withoutMembers, type MemberSet, type ViewChanges } from '../node/merge/index.js'
+import {
+  indexOfMember, memberCount, treePosition, WholeTree, withMember, withoutMembers, type InstrumentationKey, type MemberSet, type SharedTrees, type TreePosition,
+  type TreeShape, type ViewChanges
+} from '../node/merge/index.js'
 
 /** Derivations (and interned sets) each table keeps before it starts afresh (~240 KB a set at 10,000 members). */
 const LIMIT = 256
@@ -119,4 +122,63 @@ export function createViewSharing (): ViewSharing {
     return intern(next, h)
   }
   return { withMember: joined, withoutMembers: left, stats }
+}
+
+/** Counters of a TreeSharing. */
+export interface TreeSharingStats {
+  /** Whole trees built. */
+  built: number
+  /** Positions read off a whole tree. */
+  shared: number
+  /** Positions computed by treePosition alone (the first request for a view and instrumentation). */
+  alone: number
+}
+
+/** SharedTrees for the cores of one run, with their counters. */
+export interface TreeSharing extends SharedTrees {
+  readonly stats: TreeSharingStats
+}
+
+/** Whole trees kept before the table starts afresh (~120 KB each at 10,000 members). */
+const TREE_LIMIT = 64
+
+/**
+ * SharedTrees over WholeTrees: a (view, instrumentation, shape) asked for a second time gets a
+ * whole tree, which answers every later core holding that view (at the warm start, all of
+ * them); the first request is answered by treePosition alone, so a view only one core holds
+ * (one core's order of events in a storm) costs no more than before.
+ */
+export function createTreeSharing (): TreeSharing {
+  const stats: TreeSharingStats = { built: 0, shared: 0, alone: 0 }
+  /** Per view, per instrumentation and shape: the whole tree, or true once it was asked for. */
+  let trees = new WeakMap<MemberSet, Map<string, WholeTree | true>>()
+  let kept = 0
+  let scratch = new Float64Array(0)
+  const position = (set: MemberSet, inst: InstrumentationKey, self: PeerId, shape: TreeShape): TreePosition => {
+    let bySet = trees.get(set)
+    if (bySet === undefined) { bySet = new Map(); trees.set(set, bySet) }
+    const key = `${inst.hi}:${inst.lo}:${shape.fanIn}:${shape.replicas}`
+    let tree = bySet.get(key)
+    if (tree === undefined) {
+      bySet.set(key, true)
+      stats.alone++
+      if (scratch.length < memberCount(set)) scratch = new Float64Array(2 * memberCount(set))
+      return treePosition(set, inst, self, shape, scratch)
+    }
+    if (tree === true) {
+      if (++kept > TREE_LIMIT) {
+        trees = new WeakMap([[set, bySet]])
+        bySet.clear()
+        kept = 1
+      }
+      tree = new WholeTree(set, inst, shape)
+      bySet.set(key, tree)
+      stats.built++
+    }
+    const i = indexOfMember(set, self)
+    if (i < 0) throw new RangeError(`${self} is not a member of the view`)
+    stats.shared++
+    return tree.position(i)
+  }
+  return { position, stats }
 }

@@ -23,7 +23,7 @@ export { DEFAULT_MERGE_CONFIG, mergeConfig, type MergeConfig } from './config.js
 export { checkSpec, expectationOf, valueFits, type InstrumentationSpec, type ValueScope } from './spec.js'
 export {
   buildTree, estimatedHeight, hasMemberKey, holdersOf, indexOfMember, instrumentationKey, joinCanMove, leaveCanMove, memberCount, memberKey, membersOf, NO_MEMBERS,
-  treePosition, treeScore, withMember, withoutMember, withoutMembers, type FullTree, type InstrumentationKey, type MemberSet, type TreePosition, type TreeShape
+  treePosition, treeScore, WholeTree, withMember, withoutMember, withoutMembers, type FullTree, type SharedTrees, type InstrumentationKey, type MemberSet, type TreePosition, type TreeShape
 } from './tree.js'
 export {
   contributorCount, contributorsOf, decodeContributors, disjoint, encodeContributors, hasContributor, isContributorSet, MAX_CONTRIBUTORS,

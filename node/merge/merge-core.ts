@@ -109,7 +109,7 @@ import { PointRing, type RingConfig, type RingMergeResult, type RingStats, type 
 import { checkSpec, expectationOf, sameStorage, valueFits, type InstrumentationSpec } from './spec.js'
 import {
   estimatedHeight, hasMemberKey, indexOfMember, instrumentationKey, joinCanMove, leaveCanMove, memberKey, membersOf, withMember, withoutMembers, treePosition,
-  type InstrumentationKey, type MemberSet, type TreePosition
+  type InstrumentationKey, type MemberSet, type SharedTrees, type TreePosition
 } from './tree.js'
 
 /** An output for the binding to carry out, in order. */
@@ -158,6 +158,13 @@ export interface MergeCoreInit {
    * the same content share one set instead of copying 10,000 keys each.
    */
   readonly viewChanges?: ViewChanges
+  /**
+   * Where the core reads its tree positions while it leaves no member out and demotes none.
+   * @default treePosition, computed by this core alone (O(N)). The simulator passes one shared
+   * by all its cores, which mostly hold one view: one whole tree per (view, instrumentation)
+   * instead of N scans of N members.
+   */
+  readonly sharedTrees?: SharedTrees
 }
 
 /** Derivations of one view from another (immutable MemberSets). */
@@ -388,6 +395,7 @@ export class MergeCore {
   #lastError: string | undefined
   #scratch: Float64Array
   readonly #changes: ViewChanges
+  readonly #sharedTrees: SharedTrees | undefined
   readonly #expectOf = (id: InstrumentationId): DecodeExpectation | undefined => this.#instrumentations.get(id)?.expect
 
   constructor (init: MergeCoreInit) {
@@ -398,6 +406,7 @@ export class MergeCore {
     this.#now = init.now
     this.#view = this.#withSelf(init.members === undefined ? [] : init.members)
     this.#changes = init.viewChanges ?? { withMember, withoutMembers }
+    this.#sharedTrees = init.sharedTrees
     this.#restore = new Map(init.restore ?? [])
     this.#scratch = init.treeScratch ?? new Float64Array(0)
     this.#timers.set('sweep', (Math.floor(init.now / 1000) + 1) * 1000)
@@ -827,7 +836,11 @@ export class MergeCore {
     if (inst.position === undefined || inst.stale) {
       const n = this.#view.ids.length
       if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.max(n, 2 * this.#scratch.length))
-      inst.position = treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch, this.#excluded(), this.#demoted())
+      const excluded = this.#excluded()
+      const demoted = this.#demoted()
+      inst.position = this.#sharedTrees !== undefined && excluded.length === 0 && demoted.length === 0
+        ? this.#sharedTrees.position(this.#view, inst.key, this.#self, this.#config)
+        : treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch, excluded, demoted)
       inst.positionVersion = this.#viewVersion
       inst.stale = false
       inst.height = estimatedHeight(inst.position, this.#config.fanIn)

@@ -459,6 +459,8 @@ export interface FullTree {
   readonly depth: Int32Array
   /** Index of the root (-1 for an empty set). */
   readonly root: number
+  /** Every member's index, best score first, before demotion: the first r + 1 are the holders. */
+  readonly byScore: readonly number[]
 }
 
 /**
@@ -471,10 +473,11 @@ export function buildTree (set: MemberSet, inst: InstrumentationKey, fanIn: numb
   const n = set.ids.length
   const scores = new Float64Array(n)
   for (let i = 0; i < n; i++) scores[i] = mix(set.hi[i]!, set.lo[i]!, inst.hi, inst.lo) + 1
-  let order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (beats(scores, i, j) ? -1 : 1))
+  const byScore = Array.from({ length: n }, (_, i) => i).sort((i, j) => (beats(scores, i, j) ? -1 : 1))
+  let order = byScore
   if (demoted.length > 0 && n > 0) {
     demote(scores, demoted, order[0]!)
-    order = order.sort((i, j) => (beats(scores, i, j) ? -1 : 1))
+    order = [...byScore].sort((i, j) => (beats(scores, i, j) ? -1 : 1))
   }
   const taken: Array<Map<number, number>> = Array.from({ length: D + 1 }, () => new Map())
   const parent = new Int32Array(n).fill(-1)
@@ -505,5 +508,64 @@ export function buildTree (set: MemberSet, inst: InstrumentationKey, fanIn: numb
       depth[i] = D + 1
     }
   }
-  return { parent, depth, root: order.length > 0 ? order[0]! : -1 }
+  return { parent, depth, root: order.length > 0 ? order[0]! : -1, byScore }
+}
+
+/**
+ * Every member's TreePosition in one instrumentation's tree, read off one buildTree: O(N log N)
+ * for all members where a treePosition per member is O(N) each, O(N^2) for all (at 10,000
+ * members and 5 instrumentations, ~24 s of CPU when every node of a simulation computes its own).
+ * For a process that holds many nodes with one view (the simulator, through SharedTrees); no
+ * exclusions, no demotions. position(i) equals treePosition(set, inst, set.ids[i], shape)
+ * (tree.test.ts checks every member); positions of one WholeTree share one frozen holders array.
+ */
+export class WholeTree {
+  readonly #set: MemberSet
+  readonly #tree: FullTree
+  readonly #holders: readonly PeerId[]
+  /** Member i's children are #children[#childStart[i] .. #childStart[i + 1]), ascending (treePosition's order). */
+  readonly #childStart: Int32Array
+  readonly #children: Int32Array
+
+  constructor (set: MemberSet, inst: InstrumentationKey, shape: TreeShape) {
+    const n = set.ids.length
+    const tree = buildTree(set, inst, shape.fanIn)
+    this.#set = set
+    this.#tree = tree
+    this.#holders = Object.freeze(tree.byScore.slice(0, Math.min(n, shape.replicas + 1)).map((i) => set.ids[i]!))
+    const start = new Int32Array(n + 1)
+    for (let i = 0; i < n; i++) if (tree.parent[i]! >= 0) start[tree.parent[i]! + 1]++
+    for (let i = 0; i < n; i++) start[i + 1] += start[i]!
+    const fill = start.slice(0, n)
+    const children = new Int32Array(start[n]!)
+    for (let i = 0; i < n; i++) {
+      const p = tree.parent[i]!
+      if (p >= 0) children[fill[p]!++] = i
+    }
+    this.#childStart = start
+    this.#children = children
+  }
+
+  /** The position of member `index` of the set. */
+  position (index: number): TreePosition {
+    const { ids } = this.#set
+    const { parent, depth } = this.#tree
+    if (!(index >= 0 && index < ids.length)) throw new RangeError(`member ${index} is not in the view`)
+    const ancestors: PeerId[] = []
+    for (let p = parent[index]!; p >= 0; p = parent[p]!) ancestors.push(ids[p]!)
+    ancestors.reverse()
+    const children: PeerId[] = []
+    for (let c = this.#childStart[index]!; c < this.#childStart[index + 1]!; c++) children.push(ids[this.#children[c]!]!)
+    const p = parent[index]!
+    return { holders: this.#holders, parent: p < 0 ? undefined : ids[p], ancestors, children, depth: depth[index]!, members: ids.length }
+  }
+}
+
+/**
+ * Where a merge core takes its tree positions from when it leaves no member out and demotes
+ * none (MergeCoreInit.sharedTrees): the cores of one process that hold the same view read them
+ * off one WholeTree per (view, instrumentation). Must return what treePosition would.
+ */
+export interface SharedTrees {
+  position (set: MemberSet, inst: InstrumentationKey, self: PeerId, shape: TreeShape): TreePosition
 }

@@ -1,6 +1,6 @@
 import test from 'ava'
-import { membersOf, withMember, withoutMember, type MemberSet } from '../../node/merge/index.js'
-import { createViewSharing } from '../../sim/view-sharing.js'
+import { instrumentationKey, membersOf, treePosition, withMember, withoutMember, type MemberSet } from '../../node/merge/index.js'
+import { createTreeSharing, createViewSharing } from '../../sim/view-sharing.js'
 
 const ids = Array.from({ length: 64 }, (_, i) => `peer-${i}`)
 
@@ -65,4 +65,22 @@ test('sets with equal hashes but different members are not merged', (t) => {
     t.false(removed[i]!.ids.includes(ids[i]!))
     t.is(removed[i]!.ids.length, ids.length - 1)
   }
+})
+
+test('tree sharing answers a view alone the first time, then from one whole tree, with treePosition\'s positions', (t) => {
+  const sharing = createTreeSharing()
+  const shape = { fanIn: 4, replicas: 2 }
+  const inst = instrumentationKey('inst-1')
+  const base = membersOf(ids)
+  for (const id of ids) t.deepEqual(sharing.position(base, inst, id, shape), treePosition(base, inst, id, shape))
+  t.deepEqual(sharing.stats, { built: 1, shared: ids.length - 1, alone: 1 })
+  // Another view, instrumentation or shape is another tree.
+  const smaller = withoutMember(base, 'peer-9')
+  sharing.position(smaller, inst, 'peer-1', shape)
+  sharing.position(base, instrumentationKey('inst-2'), 'peer-1', shape)
+  sharing.position(base, inst, 'peer-1', { fanIn: 16, replicas: 2 })
+  t.is(sharing.stats.alone, 4)
+  t.deepEqual(sharing.position(smaller, inst, 'peer-2', shape), treePosition(smaller, inst, 'peer-2', shape))
+  t.is(sharing.stats.built, 2)
+  t.throws(() => sharing.position(smaller, inst, 'peer-9', shape), { instanceOf: RangeError })
 })

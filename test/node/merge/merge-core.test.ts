@@ -6,7 +6,7 @@ import { contributorsOf } from '../../../node/merge/contributors.js'
 import { createMergeCore, type MergeCore, type MergeOutput } from '../../../node/merge/merge-core.js'
 import { encodeMergeMessage, MERGE_WIRE_VERSION, type MergeMessage, type PartialMessage } from '../../../node/merge/messages.js'
 import type { InstrumentationSpec } from '../../../node/merge/spec.js'
-import { holdersOf, instrumentationKey, memberKey, membersOf, treePosition } from '../../../node/merge/tree.js'
+import { holdersOf, indexOfMember, instrumentationKey, memberKey, membersOf, treePosition, WholeTree, type SharedTrees } from '../../../node/merge/tree.js'
 
 const ID = '00000000000000aa'
 const T = 1_750_000_000
@@ -323,4 +323,21 @@ test('debugState says where the node sits in each tree and what it dropped', (t)
   const state = core.debugState() as { instrumentations: Record<string, Record<string, unknown>>, counters: { dropped: Record<string, number> } }
   t.like(state.instrumentations[ID], { parent: null, depth: 0, isHolder: true, holders: trio })
   t.is(state.counters.dropped.duplicate, 0)
+})
+
+test('a core reads its positions from shared trees while it routes around no one, and computes them alone otherwise', (t) => {
+  const view = membersOf(peers)
+  const asked: string[] = []
+  const sharedTrees: SharedTrees = {
+    position: (set, inst, self, shape) => { asked.push(self); return new WholeTree(set, inst, shape).position(indexOfMember(set, self)) }
+  }
+  const self = peers[3]!
+  const core = createMergeCore({ self, now: ms(T), members: view, sharedTrees })
+  core.setInstrumentation(ID, SPEC, ms(T))
+  t.deepEqual(core.position(ID), treePosition(view, instrumentationKey(ID), self, { fanIn: 16, replicas: 2 }))
+  t.deepEqual(asked, [self])
+  const suspect = core.position(ID).holders.find((h) => h !== self)!
+  core.memberSuspect(suspect, ms(T, 10))
+  t.false(core.position(ID).holders.includes(suspect))
+  t.deepEqual(asked, [self], 'with a member left out, the core computes its position alone')
 })

@@ -2,7 +2,7 @@
 import test from 'ava'
 import { clusterPeerId } from '../../../node/core/cluster.js'
 import {
-  buildTree, estimatedHeight, holdersOf, indexOfMember, instrumentationKey, joinCanMove, leaveCanMove, memberKey, membersOf, treePosition, treeScore, withMember,
+  buildTree, estimatedHeight, WholeTree, holdersOf, indexOfMember, instrumentationKey, joinCanMove, leaveCanMove, memberKey, membersOf, treePosition, treeScore, withMember,
   withoutMember, type MemberSet, type TreePosition
 } from '../../../node/merge/tree.js'
 
@@ -160,8 +160,8 @@ test('roots of different instrumentations spread over the members', (t) => {
   t.true(Math.max(...roots.values()) <= 9, `busiest root has ${Math.max(...roots.values())}`)
 })
 
-test('members whose keys collide hang below each other and nothing breaks', (t) => {
-  // Hand-made: three ids forced onto one key (a real collision has probability ~N^2/2^54).
+/** 60 members with three ids forced onto one key (a real collision has probability ~N^2/2^54). */
+function collidingSet (): { forged: MemberSet, list: string[], twin: string, extra: string[] } {
   const set = membersOf(ids(60))
   const twin = set.ids[10]!
   const key = set.keys[10]!
@@ -176,7 +176,11 @@ test('members whose keys collide hang below each other and nothing breaks', (t) 
     add(set.ids[i]!, set.keys[i]!, set.hi[i]!, set.lo[i]!)
     if (i === 10) for (const id of extra) add(id, key, set.hi[i]!, set.lo[i]!)
   }
-  const forged: MemberSet = { ids: list, keys, hi, lo }
+  return { forged: { ids: list, keys, hi, lo }, list, twin, extra }
+}
+
+test('members whose keys collide hang below each other and nothing breaks', (t) => {
+  const { forged, list, twin, extra } = collidingSet()
   const tree = buildTree(forged, INST, 16)
   // The forged ids are not found by their own hash; every real member still agrees with the greedy.
   let mismatches = 0
@@ -311,4 +315,35 @@ test('a demotion moves only the positions a leave or a join of that member could
     }
     t.true(kept > 0 && moved > 0, `kept ${kept}, moved ${moved}`)
   }
+})
+
+/** Every member's position from one WholeTree against treePosition's, member by member. */
+function wholeTreeMismatches (set: MemberSet, shape: { fanIn: number, replicas: number }, only?: (id: string) => boolean): number {
+  const whole = new WholeTree(set, INST, shape)
+  let mismatches = 0
+  set.ids.forEach((id, i) => {
+    if (only !== undefined && !only(id)) return
+    const a = whole.position(i)
+    const b = treePosition(set, INST, id, shape)
+    if (JSON.stringify(a) !== JSON.stringify(b)) mismatches++
+  })
+  return mismatches
+}
+
+for (const fanIn of [2, 4, 16]) {
+  test(`a WholeTree gives every member the position treePosition gives it (fan-in ${fanIn})`, (t) => {
+    for (const [n, replicas] of [[1, 2], [2, 0], [3, 2], [17, 1], [300, 2], [700, 3]] as const) {
+      t.is(wholeTreeMismatches(membersOf(ids(n, n)), { fanIn, replicas }), 0, `${n} members, ${replicas} replicas`)
+    }
+  })
+}
+
+test('a WholeTree agrees with treePosition where keys collide, and its positions share one frozen holders array', (t) => {
+  const { forged, extra } = collidingSet()
+  // The forged ids are not found by their own hash (treePosition throws): the real members are compared.
+  t.is(wholeTreeMismatches(forged, SHAPE, (id) => !extra.includes(id)), 0)
+  const whole = new WholeTree(forged, INST, SHAPE)
+  t.is(whole.position(0).holders, whole.position(1).holders)
+  t.true(Object.isFrozen(whole.position(0).holders))
+  t.throws(() => whole.position(forged.ids.length), { instanceOf: RangeError })
 })
