@@ -179,13 +179,14 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
    */
   const carry = (core: MergeCore, outputs: readonly MergeOutput[], now: number): AggregationOutput[] => {
     const out: AggregationOutput[] = []
-    const work = [...outputs]
+    // Copied only when a failed send adds outputs (rare: a crash).
+    let work = outputs
     for (let k = 0; k < work.length; k++) {
       const o = work[k]!
       if (o.type !== 'send') continue
       const to = indexOfId.get(o.to)
       if (to !== undefined && cores[to] === undefined && !silentlyDown.has(to)) {
-        work.push(...core.sendFailed(o.to, o.message, now))
+        work = [...work, ...core.sendFailed(o.to, o.message, now)]
         continue
       }
       const m = o.message

@@ -260,9 +260,10 @@ export class Simulator {
       return
     }
     const meshDue = core.nextDeadline()
-    if (meshDue !== undefined && meshDue <= clock) this.#carryOut(i, core.tick(clock))
+    if (meshDue !== undefined && meshDue <= clock) this.#carry(i, core.tick(clock))
     const due = agg.nextDeadline()
     if (due !== undefined && due <= clock && this.#cores[i] !== undefined) this.#carryAggregation(i, agg.tick(clock))
+    // Once, after both cores moved (each reschedule asks both for their deadlines).
     this.#reschedule(i)
   }
 
@@ -275,6 +276,7 @@ export class Simulator {
     const agg = this.#aggs[to]
     if (agg === undefined) { this.droppedDown++; return }
     this.#carryAggregation(to, agg.handle(this.#allIds[from] as PeerId, message, this.now + (this.#record[to * RECORD + SKEW] as number)))
+    this.#reschedule(to)
   }
 
   /** The end of simulated second `second`: the per-second series, progress, the next second. */
@@ -306,7 +308,14 @@ export class Simulator {
 
   // ---- the binding ------------------------------------------------------------------------------------
 
+  /** Carries node i's membership outputs, then keeps its timer event at its earliest deadline. */
   #carryOut (i: number, outputs: readonly MeshOutput[]): void {
+    this.#carry(i, outputs)
+    this.#reschedule(i)
+  }
+
+  /** Carries node i's membership outputs (the caller reschedules). */
+  #carry (i: number, outputs: readonly MeshOutput[]): void {
     const watch = this.#hooks.onOutput
     let members = false
     for (const o of outputs) {
@@ -361,9 +370,9 @@ export class Simulator {
     // The live count moves only with member changes (the core reports each one).
     const core = this.#cores[i]
     if (members && core !== undefined) this.#record[i * RECORD + LIVE] = core.liveCount
-    this.#reschedule(i)
   }
 
+  /** Carries node i's aggregation outputs (the caller reschedules). */
   #carryAggregation (i: number, outputs: readonly AggregationOutput[]): void {
     for (const o of outputs) {
       const to = this.interner.lookup(o.to)
@@ -372,7 +381,6 @@ export class Simulator {
       const at = this.network.transmit(i, to, o.bytes, this.now)
       if (at >= 0) { this.#received(to, o.bytes); this.#queue.push(AGGREGATE, at, to, i, o.message) }
     }
-    this.#reschedule(i)
   }
 
   #sendPeer (from: number, to: number, message: PeerMessage): void {
