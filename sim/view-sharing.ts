@@ -11,7 +11,9 @@
  *   derived set is therefore looked up by a hash of its content (an order-independent sum of
  *   its members' mixed keys, kept per set and updated per change in O(changed members)) and, if
  *   an equal set is known, that one is returned instead.
- * Both tables are bounded (they start afresh past a limit), so they never hold more than a few
+ * - Tree sharing (createTreeSharing, MergeCore's sharedTrees hook): cores that hold one set read
+ *   their tree positions off one WholeTree per (set, instrumentation) instead of each scanning it.
+ * The tables are bounded (they start afresh past a limit), so they never hold more than a few
  * hundred sets that no core holds. (WeakRefs would not do: their targets live until the end of
  * the synchronous job, which is the whole run.)
  */
@@ -167,8 +169,9 @@ export function createTreeSharing (): TreeSharing {
     }
     if (tree === true) {
       if (++kept > TREE_LIMIT) {
-        trees = new WeakMap([[set, bySet]])
-        bySet.clear()
+        trees = new WeakMap()
+        bySet = new Map()
+        trees.set(set, bySet)
         kept = 1
       }
       tree = new WholeTree(set, inst, shape)

@@ -834,13 +834,15 @@ export class MergeCore {
       this.#movedAll()
     }
     if (inst.position === undefined || inst.stale) {
-      const n = this.#view.ids.length
-      if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.max(n, 2 * this.#scratch.length))
       const excluded = this.#excluded()
       const demoted = this.#demoted()
-      inst.position = this.#sharedTrees !== undefined && excluded.length === 0 && demoted.length === 0
-        ? this.#sharedTrees.position(this.#view, inst.key, this.#self, this.#config)
-        : treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch, excluded, demoted)
+      if (this.#sharedTrees !== undefined && excluded.length === 0 && demoted.length === 0) {
+        inst.position = this.#sharedTrees.position(this.#view, inst.key, this.#self, this.#config)
+      } else {
+        const n = this.#view.ids.length
+        if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.max(n, 2 * this.#scratch.length))
+        inst.position = treePosition(this.#view, inst.key, this.#self, this.#config, this.#scratch, excluded, demoted)
+      }
       inst.positionVersion = this.#viewVersion
       inst.stale = false
       inst.height = estimatedHeight(inst.position, this.#config.fanIn)
