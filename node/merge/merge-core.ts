@@ -99,7 +99,7 @@ import type { PeerId } from '../core/messages.js'
 import { EventHeap, type TimedEvent } from '../core/event-heap.js'
 import { TimerTable } from '../core/timers.js'
 import { mergeConfig, type MergeConfig } from './config.js'
-import { addDelta, EMPTY_DELTA, joinDeltas, newAssembly, type Assembly, type Delta } from './assembly.js'
+import { addDelta, EMPTY_DELTA, joinDeltas, newAssembly, SecondTable, type Assembly, type Delta } from './assembly.js'
 import { disjoint, NO_CONTRIBUTORS, union, type ContributorSet } from './contributors.js'
 import {
   decodeMergeMessage, MAX_MERGE_MESSAGE_BYTES, MAX_POINTS_PER_MESSAGE, MAX_SECOND, MergeDecodeError, pointSizeBound, type HistoryMessage, type InstrumentationId, type MergeMessage, type PartialMessage,
@@ -248,7 +248,7 @@ interface Instrumentation {
   /** Holders and root status last acted on (history pull, handover push). */
   holders: readonly PeerId[]
   wasRoot: boolean
-  readonly seconds: Map<number, Assembly>
+  readonly seconds: SecondTable
   lastFinalized: number | undefined
   /** Resent pieces held as root, and copies held as replica, waiting out resentHoldMs (made at the first). */
   held: HeldPiece[] | undefined
@@ -785,7 +785,7 @@ export class MergeCore {
     }
     const inst: Instrumentation = {
       id, spec, key: instrumentationKey(id), expect: expectationOf(spec), zero: zeroOf(spec), ring: new PointRing(this.#ringConfig(spec)),
-      position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, seconds: new Map(), lastFinalized: undefined, held: undefined
+      position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, seconds: new SecondTable(this.#config.lateWindowSeconds + this.#config.maxClockSkewSeconds + 2), lastFinalized: undefined, held: undefined
     }
     this.#instrumentations.set(id, inst)
     const restored = this.#restore.get(id)
@@ -1455,7 +1455,7 @@ export class MergeCore {
       this.#transitions(inst, now, out)
       this.#release(inst, now, out)
       inst.ring.sweep(nowSecond)
-      if (forget) for (const second of inst.seconds.keys()) if (second < cutoff) inst.seconds.delete(second)
+      if (forget) inst.seconds.forgetBefore(cutoff)
     }
     for (const [key, at] of this.#recentlyDown) if (at < now - this.#config.lateWindowSeconds * 1000) this.#recentlyDown.delete(key)
     if (this.#slowMembers !== undefined) {
@@ -1565,7 +1565,7 @@ export class MergeCore {
         holders: [...pos.holders],
         isHolder: pos.holders.includes(this.#self),
         lastFinalized: inst.lastFinalized ?? null,
-        pendingSeconds: [...inst.seconds.values()].filter((a) => !a.forwarded).length,
+        pendingSeconds: inst.seconds.values().filter((a) => !a.forwarded).length,
         ring: inst.ring.stats()
       }
     }
