@@ -960,18 +960,18 @@ export class MergeCore {
       this.#counters.merged++
       return 'merged'
     }
+    const before = pos.parent === undefined ? a.ringed : a.unringed
+    const next = addDelta(before, contributors, value)
+    if (next === undefined) return 'malformed'
     if (pos.parent === undefined) {
-      const next = addDelta(a.ringed, contributors, value)
-      if (next === undefined) return 'malformed'
       const r = dropOf(inst.ring.merge(a.second, contributors, value, inst.spec.expectedSources, nowSecond))
       if (r !== 'merged') return r
       a.ringed = next
     } else {
-      const next = addDelta(a.unringed, contributors, value)
-      if (next === undefined) return 'malformed'
       a.unringed = next
     }
-    a.merged = union(a.merged, contributors)
+    // Usually the pending delta holds every piece merged here: its union is the record's, computed once.
+    a.merged = a.merged === before.contributors ? next.contributors : union(a.merged, contributors)
     this.#counters.merged++
     return 'held'
   }
@@ -980,11 +980,10 @@ export class MergeCore {
   #maybeFlush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
     if (a.forwarded) return
     const pos = this.#positionOf(inst)
-    const arrived = a.arrived
     // A node the others demoted is a leaf in their trees: its children there send elsewhere. And
     // a demoted child sends where its own trees say (it does not demote itself): not waited for.
     const waits = pos.children.length > 0 && !(pos.parent !== undefined && this.#demotedElsewhere())
-    const complete = a.own && (!waits || pos.children.every((c) => arrived?.has(c) === true || this.#isDemoted(c)))
+    const complete = a.own && (!waits || this.#childrenSent(pos.children, a.arrived))
     if (complete || a.deadline <= now) {
       this.#flush(inst, a, now, out)
     } else if (!a.scheduled) {
@@ -992,6 +991,14 @@ export class MergeCore {
       a.scheduled = true
       this.#forwards.push({ at: a.deadline, seq: this.#forwardSeq++, inst, assembly: a })
     }
+  }
+
+  /** Whether every child (but a demoted one) sent a piece of the second. */
+  #childrenSent (children: readonly PeerId[], arrived: ReadonlySet<PeerId> | undefined): boolean {
+    // Fewer senders than children, and no one demoted: someone is missing. Checked at every
+    // arrival, so the walk below runs about once per second instead of once per child.
+    if ((arrived?.size ?? 0) < children.length && (this.#slowMembers === undefined || this.#slowMembers.size === 0)) return false
+    return children.every((c) => arrived?.has(c) === true || this.#isDemoted(c))
   }
 
   #flush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
