@@ -69,6 +69,9 @@ export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
   resentHoldMs: 5000
 })
 
+/** The widest window of seconds a core accepts partials for (late window plus clock skew): an hour. */
+export const MAX_WINDOW_SECONDS = 3600
+
 /** `partial` over the defaults, checked (a bad setting is a caller bug: RangeError). */
 export function mergeConfig (partial: Partial<MergeConfig> = {}): MergeConfig {
   const c: MergeConfig = { ...DEFAULT_MERGE_CONFIG, ...partial }
@@ -77,5 +80,9 @@ export function mergeConfig (partial: Partial<MergeConfig> = {}): MergeConfig {
   }
   if (c.fanIn < 2 || (c.fanIn & (c.fanIn - 1)) !== 0) throw new RangeError(`fanIn ${c.fanIn} is not a power of two >= 2`)
   if (c.lateWindowSeconds < 1) throw new RangeError('lateWindowSeconds must be at least 1')
+  // A core keeps a slot per second of this window and instrumentation (assembly.ts's SecondTable).
+  if (c.lateWindowSeconds + c.maxClockSkewSeconds > MAX_WINDOW_SECONDS) {
+    throw new RangeError(`lateWindowSeconds + maxClockSkewSeconds = ${c.lateWindowSeconds + c.maxClockSkewSeconds} is more than ${MAX_WINDOW_SECONDS}`)
+  }
   return c
 }

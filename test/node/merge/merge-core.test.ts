@@ -242,6 +242,9 @@ test('commands throw for caller bugs: an unknown id, a value of the wrong shape,
   t.is(t.throws(() => core.contribute(ID, T, { type: 'decomposition', keys: new Map(), folded: 0 }, ms(T + 1)), { instanceOf: HeatmeshError })?.code, 'ECA_INCOMPAT')
   t.throws(() => core.setInstrumentation('x', { ...SPEC, shape: 'distribution' }, ms(T)), { instanceOf: RangeError })
   t.throws(() => createMergeCore({ self: ROOT, now: 0, config: { fanIn: 12 } }), { instanceOf: RangeError })
+  // The accepted window bounds the slots a core keeps per instrumentation.
+  t.throws(() => createMergeCore({ self: ROOT, now: 0, config: { lateWindowSeconds: 3595, maxClockSkewSeconds: 10 } }), { instanceOf: RangeError, message: /more than 3600/ })
+  t.truthy(createMergeCore({ self: ROOT, now: 0, config: { lateWindowSeconds: 3590, maxClockSkewSeconds: 10 } }))
 })
 
 // ---- queries -------------------------------------------------------------------------------------
