@@ -783,6 +783,7 @@ export class MergeCore {
         return out
       }
     }
+    // The table spans the L + S + 1 seconds a core accepts (#secondInRange), and one more.
     const inst: Instrumentation = {
       id, spec, key: instrumentationKey(id), expect: expectationOf(spec), zero: zeroOf(spec), ring: new PointRing(this.#ringConfig(spec)),
       position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, seconds: new SecondTable(this.#config.lateWindowSeconds + this.#config.maxClockSkewSeconds + 2), lastFinalized: undefined, held: undefined
