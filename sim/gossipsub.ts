@@ -16,6 +16,11 @@
  *   node receiving a message for the first time (message-id dedup: one seen-flag per node and
  *   message; a restart clears it) delivers it to its core and forwards it to its mesh peers but
  *   the sender and the author; a copy already seen is a duplicate, dropped.
+ * - Processing (GossipCpu). A message received for the first time costs its node `ms` of CPU
+ *   (decoding, the signature check, validation, the core's work on it) before it is forwarded
+ *   and delivered; a node busy with earlier ones takes it after them. Duplicates, control
+ *   frames and publishing cost nothing. With `shared`, all nodes take turns on one CPU: the
+ *   calibration's rig, whose real nodes share one thread.
  * - Gossip, as gossipsub's heartbeat emits it (emitGossip, doEmitGossip). Heartbeats come every
  *   second, at a random phase per node. At each, a node that received messages in the last 3
  *   heartbeats (history_gossip) sends one IHAVE with all their ids to a random choice of its
@@ -145,7 +150,23 @@ export interface GossipHost {
   deliver: (i: number, message: GossipMessage, now: number) => void
   /** Calls heartbeat(i, at) at time `at`. */
   armHeartbeat: (i: number, at: number) => void
+  /** Calls `run` at time `at` (a message's processing is done: GossipCpu). */
+  later: (at: number, run: () => void) => void
 }
+
+/**
+ * The CPU a node spends on each message it receives first (decoding, signature check,
+ * validation, delivery to its core) before it forwards and delivers it: frames received while
+ * it is busy wait their turn. Shared: every node takes turns on one CPU, as the calibration's
+ * real nodes do on one thread.
+ */
+export interface GossipCpu {
+  readonly ms: number
+  readonly shared: boolean
+}
+
+/** No processing time: a message is forwarded and delivered as it arrives. */
+export const NO_GOSSIP_CPU: GossipCpu = Object.freeze({ ms: 0, shared: false })
 
 /** Counters for the report. */
 export interface GossipCounters {
@@ -171,10 +192,19 @@ export class GossipModel {
   readonly #mcache: number[][]
   readonly #messages: Array<GossipMessage & { seen: Uint8Array }> = []
   readonly counters: GossipCounters = { published: 0, delivered: 0, duplicates: 0, ihave: 0, iwant: 0, grafts: 0, prunes: 0 }
+  readonly #cpu: GossipCpu
+  /** When each node's CPU (or, shared, the one CPU: index 0) is next free. */
+  readonly #cpuFree: Float64Array
+  /** Per node: its life (nodeUp counts them), so that a crash cancels the processing in flight. */
+  readonly #life: Uint32Array
 
-  constructor (nodes: number, connections: number, host: GossipHost, rng: Rng) {
+  constructor (nodes: number, connections: number, host: GossipHost, rng: Rng, cpu: GossipCpu = NO_GOSSIP_CPU) {
+    if (!(Number.isFinite(cpu.ms) && cpu.ms >= 0)) throw new RangeError(`gossip CPU ${cpu.ms} ms is not a non-negative number`)
     this.#host = host
     this.#rng = rng
+    this.#cpu = cpu
+    this.#cpuFree = new Float64Array(cpu.shared ? 1 : nodes).fill(-Infinity)
+    this.#life = new Uint32Array(nodes)
     this.#conns = Array.from({ length: nodes }, () => [])
     this.#mesh = Array.from({ length: nodes }, () => [])
     this.#mcache = Array.from({ length: nodes }, () => [])
@@ -227,13 +257,19 @@ export class GossipModel {
       case 'message': {
         const m = this.#messages[rpc.id] as GossipMessage & { seen: Uint8Array }
         if (m.seen[j] === 1) { this.counters.duplicates++; return }
+        // Seen on arrival (gossipsub's seen-cache comes before validation): copies that arrive
+        // while this one is processed are duplicates.
         m.seen[j] = 1
         this.counters.delivered++
-        this.#remember(j, m.id, now)
-        for (const k of this.#mesh[j] as number[]) {
-          if (k !== i && k !== m.origin) this.#host.send(j, k, rpc, m.frameBytes, now)
+        if (this.#cpu.ms === 0) {
+          this.#accept(j, i, rpc, m, now)
+          break
         }
-        this.#host.deliver(j, m, now)
+        const cpu = this.#cpu.shared ? 0 : j
+        const done = Math.max(now, this.#cpuFree[cpu] as number) + this.#cpu.ms
+        this.#cpuFree[cpu] = done
+        const life = this.#life[j]
+        this.#host.later(done, () => { if (this.#life[j] === life && this.#host.isUp(j)) this.#accept(j, i, rpc, m, done) })
         break
       }
       case 'ihave': {
@@ -303,8 +339,19 @@ export class GossipModel {
     if (cache.length > 0 || mesh.length < GOSSIPSUB.Dlo) this.#arm(i, now)
   }
 
+  /** Node j took message `m` (from i): it forwards it to its mesh and delivers it to its core. */
+  #accept (j: number, i: number, rpc: GossipRpc, m: GossipMessage, now: number): void {
+    this.#remember(j, m.id, now)
+    for (const k of this.#mesh[j] as number[]) {
+      if (k !== i && k !== m.origin) this.#host.send(j, k, rpc, m.frameBytes, now)
+    }
+    this.#host.deliver(j, m, now)
+  }
+
   /** Node i crashed: its peers see its connections close. */
   nodeDown (i: number, now: number): void {
+    this.#life[i] = (this.#life[i] as number) + 1
+    if (!this.#cpu.shared) this.#cpuFree[i] = -Infinity
     for (const k of this.#mesh[i] as number[]) {
       const mesh = this.#mesh[k] as number[]
       const at = mesh.indexOf(i)

@@ -24,6 +24,17 @@ export interface SimOptions {
   readonly latency: LatencyModel
   /** Per-message jitter added to a link's latency, ms. @default 0.5 */
   readonly jitterMs: number
+  /**
+   * CPU a node spends on each gossipsub message it receives first (decoding, signature check,
+   * validation, its core's work) before forwarding and delivering it, ms; one at a time per node.
+   * @default 2 (the real stack's, measured by the calibration: 1.7-2.4 ms per delivery)
+   */
+  readonly gossipCpuMs: number
+  /**
+   * All nodes take turns on one CPU for that work, as the calibration's real nodes do on one
+   * thread. No flag: the calibration sets it. @default absent (each node has its own CPU)
+   */
+  readonly gossipCpuShared?: true
   /** Probability that a message is lost. @default 0 */
   readonly loss: number
   /** Uplink bytes per second per node; undefined: unlimited. @default undefined */
@@ -54,6 +65,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = Object.freeze({
   seed: '1',
   latency: Object.freeze({ kind: 'uniform', min: 1, max: 5 }) as LatencyModel,
   jitterMs: 0.5,
+  gossipCpuMs: 2,
   loss: 0,
   connections: 32,
   fanIn: 16,
@@ -86,7 +98,7 @@ export const MAX_CALIBRATE_LATENCY_MS = 100
 export const DEFAULT_CALIBRATE_LATENCY: LatencyModel = Object.freeze({ kind: 'fixed', ms: 2 })
 
 /** Flags that have no meaning in a calibration run (its model takes them from the real side, or it has no faults). */
-const NOT_CALIBRATION = new Set(['--jitter-ms', '--loss', '--bandwidth', '--connections', '--fan-in', '--replicas', '--crash', '--partition', '--loss-burst', '--slow', '--skew-ms'])
+const NOT_CALIBRATION = new Set(['--jitter-ms', '--gossip-cpu-ms', '--loss', '--bandwidth', '--connections', '--fan-in', '--replicas', '--crash', '--partition', '--loss-burst', '--slow', '--skew-ms'])
 
 /** `heatmesh sim --help`. */
 export const SIM_HELP = `usage: heatmesh sim [options]
@@ -107,6 +119,8 @@ network model:
   --latency-ms SPEC         one-way link latency: MIN,MAX (uniform), lognormal:MEDIAN,SIGMA or
                             fixed:MS, drawn once per link (default 1,5)
   --jitter-ms MS            per-message jitter on top of the link's latency (default 0.5)
+  --gossip-cpu-ms MS        CPU per gossipsub message a node receives first, before it forwards
+                            and delivers it; one at a time per node (default 2)
   --loss P                  probability that a message is lost (default 0)
   --bandwidth RATE          uplink per node, bytes/s, with k, M or G (10^3), or bits with a
                             "bit" suffix: 10M, 100Mbit (default unlimited)
@@ -167,6 +181,7 @@ export function parseSimArgs (argv: readonly string[], readFile: (path: string) 
       case '--report': o.report = value(); break
       case '--latency-ms': o.latency = parseLatency(value()); break
       case '--jitter-ms': o.jitterMs = real(value(), flag, 0, 10_000); break
+      case '--gossip-cpu-ms': o.gossipCpuMs = real(value(), flag, 0, 1000); break
       case '--loss': o.loss = real(value(), flag, 0, 1); break
       case '--bandwidth': o.bandwidth = parseRate(value()); break
       case '--connections': o.connections = integer(value(), flag, 1, 1000); break
@@ -240,6 +255,8 @@ export function optionsJson (o: SimOptions): Record<string, unknown> {
     seed: o.seed,
     latency_ms: formatLatency(o.latency),
     jitter_ms: o.jitterMs,
+    gossip_cpu_ms: o.gossipCpuMs,
+    gossip_cpu: o.gossipCpuShared === true ? 'shared' : 'per-node',
     loss: o.loss,
     bandwidth: o.bandwidth ?? null,
     connections: o.connections,

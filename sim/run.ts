@@ -174,7 +174,7 @@ export function modelStatement (o: SimOptions): string[] {
   return [
     `${o.nodes} nodes, each running the daemon's protocol core (MeshCore: SWIM membership with Lifeguard, the replicated definitions) with its default settings; warm start (the mesh is formed at t = 0).`,
     `Links: one-way latency ${formatLatency(o.latency)} ms drawn once per link, plus up to ${o.jitterMs} ms jitter per message; loss ${o.loss}; uplink ${o.bandwidth === undefined ? 'unlimited' : `${o.bandwidth} B/s per node`}.`,
-    `Definitions topic: gossipsub with ${o.connections} peers per node, D = ${GOSSIPSUB.D} (${GOSSIPSUB.Dlo}..${GOSSIPSUB.Dhi}), heartbeat ${GOSSIPSUB.heartbeatMs} ms, IHAVE to max(D_lazy = ${GOSSIPSUB.Dlazy}, gossipFactor ${GOSSIPSUB.gossipFactor} × peers outside the mesh), flood publishing, message-id dedup.`,
+    `Definitions topic: gossipsub with ${o.connections} peers per node, D = ${GOSSIPSUB.D} (${GOSSIPSUB.Dlo}..${GOSSIPSUB.Dhi}), heartbeat ${GOSSIPSUB.heartbeatMs} ms, IHAVE to max(D_lazy = ${GOSSIPSUB.Dlazy}, gossipFactor ${GOSSIPSUB.gossipFactor} × peers outside the mesh), flood publishing, message-id dedup; ${o.gossipCpuMs} ms of CPU per message received first, before it is forwarded and delivered (${o.gossipCpuShared === true ? 'one CPU shared by all nodes' : 'each node its own CPU'}).`,
     'Messages are counted in the bytes of their encoding (the core\'s JSON codec; gossipsub frames with their envelope), before transport framing (yamux, noise).',
     'A crashed node\'s connections close at once; a restarted node resumes from its persisted state and joins through 3 live nodes.'
   ]

@@ -161,8 +161,9 @@ export class Simulator {
       isUp: (i) => this.#upFlag[i] === 1,
       send: (from, to, rpc, bytes, now) => { this.#sendGossip(from, to, rpc, bytes, now) },
       deliver: (i, message, now) => { this.#deliverGossip(i, message, now) },
-      armHeartbeat: (i, at) => { this.#queue.push(HEARTBEAT, at, i, 0, undefined) }
-    }, createRng(`gossip:${options.seed}`))
+      armHeartbeat: (i, at) => { this.#queue.push(HEARTBEAT, at, i, 0, undefined) },
+      later: (at, run) => { this.#queue.push(ACTION, at, 0, 0, run) }
+    }, createRng(`gossip:${options.seed}`), { ms: options.gossipCpuMs, shared: options.gossipCpuShared === true })
     if (options.scenario.slow !== undefined) {
       for (const i of this.#choose(options.scenario.slow.fraction, () => true)) this.network.slowMs[i] = options.scenario.slow.delayMs
     }

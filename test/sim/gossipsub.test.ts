@@ -8,7 +8,7 @@ import { RPC } from '@libp2p/gossipsub/message'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import test from 'ava'
 import { createRng, DEFINITIONS_TOPIC, type TopicMessage } from '../../node/core/index.js'
-import { frameBytes, GOSSIPSUB, GossipModel, ihaveFanout, RPC_BYTES, type GossipRpc } from '../../sim/gossipsub.js'
+import { frameBytes, GOSSIPSUB, GossipModel, ihaveFanout, RPC_BYTES, type GossipCpu, type GossipRpc } from '../../sim/gossipsub.js'
 
 const PAYLOAD: TopicMessage = { type: 'def-access', id: '0123456789abcdef', at: 1 }
 
@@ -25,15 +25,18 @@ interface Harness {
   model: GossipModel
   up: boolean[]
   delivered: number[][]
+  /** When each delivery happened, by node (as delivered). */
+  deliveredAt: number[][]
   sent: number[]
   /** Every frame sent, in order. */
   frames: Frame[]
   run: (until: number) => void
 }
 
-function harness (n: number, options: { loss?: (from: number, to: number, rpc: GossipRpc) => boolean, connections?: number, seed?: string } = {}): Harness {
+function harness (n: number, options: { loss?: (from: number, to: number, rpc: GossipRpc) => boolean, connections?: number, seed?: string, cpu?: GossipCpu } = {}): Harness {
   const up = Array.from({ length: n }, () => true)
   const delivered: number[][] = Array.from({ length: n }, () => [])
+  const deliveredAt: number[][] = Array.from({ length: n }, () => [])
   const sent = new Array<number>(n).fill(0)
   const frames: Frame[] = []
   let events: Array<{ at: number, seq: number, run: () => void }> = []
@@ -47,9 +50,10 @@ function harness (n: number, options: { loss?: (from: number, to: number, rpc: G
       if (options.loss?.(from, to, rpc) === true) return
       events.push({ at: at + 1, seq: ++seq, run: () => { if (up[to] === true) model.receive(to, from, rpc, now) } })
     },
-    deliver: (i, m) => { delivered[i]?.push(m.id) },
-    armHeartbeat: (i, at) => { events.push({ at, seq: ++seq, run: () => { model.heartbeat(i, now) } }) }
-  }, createRng(options.seed ?? 'gossip-test'))
+    deliver: (i, m, at) => { delivered[i]?.push(m.id); deliveredAt[i]?.push(at) },
+    armHeartbeat: (i, at) => { events.push({ at, seq: ++seq, run: () => { model.heartbeat(i, now) } }) },
+    later: (at, run) => { events.push({ at, seq: ++seq, run }) }
+  }, createRng(options.seed ?? 'gossip-test'), options.cpu)
   const run = (until: number): void => {
     for (;;) {
       events.sort((a, b) => a.at - b.at || a.seq - b.seq)
@@ -61,7 +65,7 @@ function harness (n: number, options: { loss?: (from: number, to: number, rpc: G
     }
     now = until
   }
-  return { model, up, delivered, sent, frames, run }
+  return { model, up, delivered, deliveredAt, sent, frames, run }
 }
 
 test('after subscription every mesh degree is between D_lo and D_hi, and links are mutual', (t) => {
@@ -82,6 +86,43 @@ test('a publication reaches every node once, and duplicates are dropped', (t) =>
   t.true(h.model.counters.duplicates > 0)
   // The author's flood publication: every peer once, payload plus envelope.
   t.true((h.sent[7] ?? 0) >= h.model.peers(7).length * frameBytes.message(100))
+})
+
+test('a message received first costs its node the CPU time before it is delivered and forwarded, one at a time', (t) => {
+  // Fixed 1 ms links: with no processing time every node has it by 1 ms per hop; with 3 ms per
+  // message each hop adds 3 ms, and copies forwarded at 4 ms reach the next hop at 5 ms.
+  const h = harness(60, { cpu: { ms: 3, shared: false } })
+  h.model.publish(0, PAYLOAD, 100, 0)
+  h.run(10_000)
+  t.is(h.model.counters.delivered, 59)
+  const first = h.model.peers(0)
+  for (const j of first) t.deepEqual(h.deliveredAt[j], [4], `direct peer ${j}: arrives at 1, processed until 4`)
+  const later = h.deliveredAt.flatMap((at, i) => (i === 0 || first.includes(i) ? [] : at))
+  t.true(later.length > 0 && later.every((at) => at >= 8), `the next hop: 4 + 1 + 3 at the earliest, got ${Math.min(...later)}`)
+  // Forwards leave when the processing ends, not when the frame arrived.
+  const forwarded = h.frames.filter((f) => f.kind === 'message' && f.from !== 0)
+  t.true(forwarded.length > 0 && forwarded.every((f) => f.at >= 4))
+})
+
+test('with one shared CPU the nodes take turns: the k-th delivery ends k × ms after the first arrival', (t) => {
+  // Everyone is the author's peer (flood publishing reaches all at 1 ms): 19 deliveries in a row.
+  const h = harness(20, { connections: 40, cpu: { ms: 2, shared: true } })
+  h.model.publish(0, PAYLOAD, 100, 0)
+  h.run(10_000)
+  const at = h.deliveredAt.flat().sort((a, b) => a - b)
+  t.deepEqual(at, Array.from({ length: 19 }, (_, k) => 1 + 2 * (k + 1)))
+})
+
+test('a node that crashes while it processes a message neither forwards nor delivers it', (t) => {
+  const h = harness(30, { connections: 60, cpu: { ms: 5, shared: false } })
+  h.model.publish(0, PAYLOAD, 100, 0)
+  h.run(2) // node 1 received it at 1 ms and is busy until 6
+  h.up[1] = false
+  h.model.nodeDown(1, 2)
+  h.run(10_000)
+  t.deepEqual(h.delivered[1], [])
+  t.false(h.frames.some((f) => f.from === 1 && f.kind === 'message'))
+  t.is(h.model.counters.delivered, 29, 'counted on arrival, as gossipsub\'s seen-cache')
 })
 
 test('gossip repairs what the mesh lost: IHAVE, IWANT, then the message', (t) => {
