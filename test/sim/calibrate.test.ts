@@ -131,6 +131,10 @@ test.serial('heatmesh sim --calibrate runs 12 real nodes and the model, and repo
   t.true(report.real.core_received.ping > 0 && report.real.core_received.ack > 0)
   // The model ran the same scenario on the network the real side showed.
   t.like(report.model, { latency_ms: 2, jitter_ms: 0.5, connections: 22 })
+  // Given the real side's CPU per delivery on one shared CPU; as a fleet, no slower.
+  t.is(report.model.gossip_cpu_ms, report.real.spread_cpu_ms_per_delivery ?? 2)
+  t.true(report.model.gossip_cpu_ms > 0)
+  t.true((report.model.fleet_definition_convergence_s.max ?? Infinity) <= (report.model.summary.definition_convergence_s.max ?? 0))
   t.deepEqual(report.model.summary.definitions.map((d) => d.created_s), report.instrumentations)
   // Every figure compared, with its error where both sides have one.
   t.is(report.comparison.length, 10)
