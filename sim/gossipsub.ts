@@ -195,7 +195,7 @@ export class GossipModel {
   readonly #cpu: GossipCpu
   /** When each node's CPU (or, shared, the one CPU: index 0) is next free. */
   readonly #cpuFree: Float64Array
-  /** Per node: its life (nodeUp counts them), so that a crash cancels the processing in flight. */
+  /** Per node: its crashes so far, so that a crash cancels the processing in flight. */
   readonly #life: Uint32Array
 
   constructor (nodes: number, connections: number, host: GossipHost, rng: Rng, cpu: GossipCpu = NO_GOSSIP_CPU) {

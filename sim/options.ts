@@ -27,7 +27,7 @@ export interface SimOptions {
   /**
    * CPU a node spends on each gossipsub message it receives first (decoding, signature check,
    * validation, its core's work) before forwarding and delivering it, ms; one at a time per node.
-   * @default 2 (the real stack's, measured by the calibration: 1.7-2.4 ms per delivery)
+   * @default 2 (the real stack's, as the calibration measures it: 1.7-3.2 ms per delivery)
    */
   readonly gossipCpuMs: number
   /**

@@ -18,8 +18,9 @@ test('no flags give the defaults', (t) => {
 })
 
 test('run and network flags set their options, with either spelling', (t) => {
-  const o = parse(['--nodes', '300', '--duration=90', '--seed', 'x', '--latency-ms', 'lognormal:3,0.4', '--loss', '0.01', '--bandwidth', '100Mbit', '--connections=20', '--fan-in', '8', '--replicas', '1', '--instrumentations', '3', '--no-progress', '--report', 'out'])
-  t.like(o, { nodes: 300, duration: 90, seed: 'x', loss: 0.01, bandwidth: 12_500_000, connections: 20, fanIn: 8, replicas: 1, instrumentations: 3, progress: false, report: 'out' })
+  const o = parse(['--nodes', '300', '--duration=90', '--seed', 'x', '--latency-ms', 'lognormal:3,0.4', '--gossip-cpu-ms', '0.5', '--loss', '0.01', '--bandwidth', '100Mbit', '--connections=20', '--fan-in', '8', '--replicas', '1', '--instrumentations', '3', '--no-progress', '--report', 'out'])
+  t.like(o, { nodes: 300, duration: 90, seed: 'x', gossipCpuMs: 0.5, loss: 0.01, bandwidth: 12_500_000, connections: 20, fanIn: 8, replicas: 1, instrumentations: 3, progress: false, report: 'out' })
+  t.is(o.gossipCpuShared, undefined, 'no flag shares the CPU: the calibration does')
   t.deepEqual(o.latency, { kind: 'lognormal', median: 3, sigma: 0.4 })
 })
 
@@ -58,6 +59,7 @@ const refusals: Array<[string, string[], RegExp]> = [
   ['a partition that ends before it starts', ['--partition', '0.2@30..10'], /--partition/],
   ['a fault after the end of the run', ['--duration', '60', '--crash', '0.1@70'], /after the end/],
   ['a tiny bandwidth', ['--bandwidth', '10'], /--bandwidth/],
+  ['a negative CPU per gossipsub message', ['--gossip-cpu-ms', '-1'], /--gossip-cpu-ms.*from 0 to 1000/],
   ['a missing scenario file', ['--scenario', 'nope.json'], /--scenario/]
 ]
 for (const [what, argv, message] of refusals) {
@@ -94,7 +96,8 @@ const calibrationRefusals: Array<[string, string[], RegExp]> = [
   ['a memory-transport latency above 100 ms', ['--calibrate', '--latency-ms', 'fixed:150'], /--latency-ms/],
   ['a fault flag', ['--calibrate', '--crash', '0.1@10'], /--crash.*no meaning with --calibrate/],
   ['a model setting it derives from the real side', ['--calibrate', '--connections', '8'], /--connections.*no meaning with --calibrate/],
-  ['loss', ['--loss', '0.1', '--calibrate'], /--loss.*no meaning with --calibrate/]
+  ['loss', ['--loss', '0.1', '--calibrate'], /--loss.*no meaning with --calibrate/],
+  ['a CPU per delivery (it measures it)', ['--calibrate', '--gossip-cpu-ms', '1'], /--gossip-cpu-ms.*no meaning with --calibrate/]
 ]
 for (const [what, argv, message] of calibrationRefusals) {
   test(`--calibrate refuses ${what}, naming the flag`, (t) => {

@@ -48,6 +48,15 @@ test('the same seed and options give the same summary; another seed another one'
   t.deepEqual([...again.series.convergence], [...one.series.convergence])
 })
 
+test('each gossipsub delivery costs its node --gossip-cpu-ms before the core sees the definition', (t) => {
+  const run = (cpu: string): SimSummary => runSimulation(options(['--nodes', '200', '--duration', '12', '--instrumentations', '1', '--seed', 'cpu', '--gossip-cpu-ms', cpu])).summary
+  const free = run('0').definition_convergence_s
+  const costly = run('20').definition_convergence_s
+  // Every node but the origin waits at least one delivery's 20 ms (the origin counts at 0).
+  t.true((costly.p50 ?? 0) >= (free.p50 ?? Infinity) + 0.02, `p50 ${String(free.p50)} s -> ${String(costly.p50)} s`)
+  t.true((costly.max ?? 0) >= 0.02 + 0.001, `max ${String(costly.max)} s: one hop's 1 ms link at least, plus 20 ms`)
+})
+
 test('5 % of the nodes 2 s slow: each is suspected about once, not at every probe, and no one is declared dead', (t) => {
   // A member that answers late refutes each suspicion; before slow members were marked (and
   // given slowGrace), every probe of one made a suspect and an alive rumour: 15.9 KB/s per node
