@@ -9,9 +9,12 @@
  *   so a node has ~`connections` peers, all subscribed to the topic). A restarted node keeps its
  *   peers. A crashed node's connections close at once (a process crash resets its TCP
  *   connections); a partition leaves connections open but lets nothing through.
- * - Mesh. Each node grafts D = 6 of its peers at start (the grafted side accepts), so degrees
- *   spread over D .. 2D; at a heartbeat, a mesh below D_lo = 4 grafts back up to D among its
- *   live peers, one above D_hi = 12 prunes down to D.
+ * - Mesh. All nodes subscribe at once at the start, so each one's join grafts no one (gossipsub
+ *   joins with the topic peers it knows of); the meshes form at the first heartbeats, in phase
+ *   order. At a heartbeat a mesh below D_lo = 4 grafts up to D = 6 among its live peers, one above
+ *   D_hi = 12 prunes down to D; a grafted node takes the grafter in unless its mesh holds D_hi
+ *   already, when it answers PRUNE (gossipsub's handleGraft, which would take an outbound peer
+ *   all the same: the model does not tell who dialled whom). Degrees end in D_lo .. D_hi.
  * - Publishing is flood publishing (js-libp2p's default): the author sends to every peer. A
  *   node receiving a message for the first time (message-id dedup: one seen-flag per node and
  *   message; a restart clears it) delivers it to its core and forwards it to its mesh peers but
@@ -221,9 +224,12 @@ export class GossipModel {
         k++
       }
     }
-    // Subscription: everyone grafts D peers at once, then heartbeats trim meshes above D_hi.
-    for (let i = 0; i < nodes; i++) this.#graftUpTo(i, GOSSIPSUB.D, -1)
-    for (let i = 0; i < nodes; i++) if ((this.#mesh[i] as number[]).length > GOSSIPSUB.Dhi) this.#pruneTo(i, GOSSIPSUB.D, -1)
+    // Subscription: every node subscribes at once, before it knows of another's subscription,
+    // so its join grafts no one (gossipsub's join picks among the topic peers it knows of); the
+    // meshes form at the first heartbeats, in phase order: a node with fewer than D_lo grafts up
+    // to D, and a peer whose mesh holds D_hi already refuses the graft.
+    const order = Array.from({ length: nodes }, (_, i) => i).sort((a, b) => (this.#phase[a] as number) - (this.#phase[b] as number) || a - b)
+    for (const i of order) if ((this.#mesh[i] as number[]).length < GOSSIPSUB.Dlo) this.#graftUpTo(i, GOSSIPSUB.D, -1)
     this.counters.grafts = 0
     this.counters.prunes = 0
   }
@@ -296,8 +302,14 @@ export class GossipModel {
       }
       case 'graft': {
         const mesh = this.#mesh[j] as number[]
-        if (!mesh.includes(i)) mesh.push(i)
-        if (mesh.length > GOSSIPSUB.Dhi) this.#arm(j, now)
+        if (mesh.includes(i)) break
+        if (mesh.length >= GOSSIPSUB.Dhi) {
+          // A full mesh refuses (handleGraft; gossipsub would take an outbound peer all the same).
+          this.counters.prunes++
+          this.#host.send(j, i, { kind: 'prune' }, frameBytes.prune, now)
+          break
+        }
+        mesh.push(i)
         break
       }
       case 'prune': {
@@ -385,7 +397,8 @@ export class GossipModel {
   /** Grafts live peers outside the mesh until it has `target` members; now < 0: at set-up, silently. */
   #graftUpTo (i: number, target: number, now: number): void {
     const mesh = this.#mesh[i] as number[]
-    const candidates = (this.#conns[i] as number[]).filter((j) => !mesh.includes(j) && (now < 0 || this.#host.isUp(j)))
+    // At set-up the grafted side's answer is known at once: a full mesh (D_hi) refuses.
+    const candidates = (this.#conns[i] as number[]).filter((j) => !mesh.includes(j) && (now < 0 ? (this.#mesh[j] as number[]).length < GOSSIPSUB.Dhi : this.#host.isUp(j)))
     for (const j of this.#pick(candidates, target - mesh.length)) {
       mesh.push(j)
       const theirs = this.#mesh[j] as number[]

@@ -125,6 +125,22 @@ test('a node that crashes while it processes a message neither forwards nor deli
   t.is(h.model.counters.delivered, 29, 'counted on arrival, as gossipsub\'s seen-cache')
 })
 
+test('a node whose mesh holds D_hi refuses a graft with a PRUNE; below, it takes the grafter in', (t) => {
+  const h = harness(40, { connections: 80 })
+  const j = 0
+  const outside = Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== j && !h.model.mesh(j).includes(i))
+  for (const i of outside) {
+    const before = h.model.mesh(j).length
+    h.model.receive(j, i, { kind: 'graft' }, 0)
+    if (before < GOSSIPSUB.Dhi) t.true(h.model.mesh(j).includes(i), `taken at ${before}`)
+    else {
+      t.false(h.model.mesh(j).includes(i), `refused at ${before}`)
+      t.true(h.frames.some((f) => f.from === j && f.to === i && f.kind === 'prune'))
+    }
+  }
+  t.is(h.model.mesh(j).length, GOSSIPSUB.Dhi)
+})
+
 test('gossip repairs what the mesh lost: IHAVE, IWANT, then the message', (t) => {
   // Node 5 gets no message pushed to it: only what it asks for with IWANT gets through.
   let asked = false
