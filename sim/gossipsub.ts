@@ -268,6 +268,7 @@ export class GossipModel {
         m.seen[j] = 1
         this.counters.delivered++
         if (this.#cpu.ms === 0) {
+          // Nothing to wait for: taken at once, with no event in between (the order of a run without CPU).
           this.#accept(j, i, rpc, m, now)
           break
         }
