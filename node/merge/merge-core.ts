@@ -78,9 +78,13 @@
  *   its children: the others' trees have sent them elsewhere, and its own value goes up at
  *   once (a piece from a child that had not heard yet goes up late, on its own). For the same
  *   reason no node waits for a demoted child: it sends to its parent in its own trees, which
- *   forwards its piece at once, late, if it has already sent that second. When more than an
- *   eighth of the view is marked slow (a partition heals, a loss burst ends: everyone refuted)
- *   the fault was the network's, and no one is demoted.
+ *   forwards its piece at once, late, if it has already sent that second. When more than a
+ *   quarter of the view is marked slow (a partition heals, a loss burst ends: everyone refuted)
+ *   the fault was the network's, and no one is demoted. (With an eighth, 20 % of the nodes 2 s
+ *   slow were not demoted, and seconds through them were whole at the root 4 s late; a quarter
+ *   demotes them, and a 30 % partition's two sides still agree that no one is demoted.) Views
+ *   that disagree about it (each side of a healed partition heard different refutations) cost
+ *   freshness, never counts: a parent waits until the deadline for a child its trees still count.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
@@ -180,6 +184,14 @@ export interface ViewChanges {
  * cost the simulator O(N^3) (and each daemon O(N) per death).
  */
 const GONE_MIN = 64
+
+/**
+ * The most members a view of `members` demotes (a quarter of it): beyond, more refuted than
+ * slow members do, and no one is demoted (module header, "Slow members").
+ */
+export function maxDemoted (members: number): number {
+  return Math.max(1, members >>> 2)
+}
 
 /** Activity counters (debugState). */
 export interface MergeCounters {
@@ -476,13 +488,13 @@ export class MergeCore {
   }
 
   /**
-   * Whether more members are marked slow than demotions are for (an eighth of the view): when
+   * Whether more members are marked slow than demotions are for (a quarter of the view): when
    * many refute at once (a partition heals, a loss burst ends) the fault was the network's, and
    * demoting them all would leave the trees to the rest (at worst, every member below the root).
    */
   #tooManySlow (): boolean {
     const self = this.#now < this.#slowSelfUntil ? 1 : 0
-    return (this.#slowMembers?.size ?? 0) + self > Math.max(1, this.memberCount >>> 3)
+    return (this.#slowMembers?.size ?? 0) + self > maxDemoted(this.memberCount)
   }
 
   /** Whether member `id` is demoted in this node's trees. */
