@@ -42,6 +42,13 @@ export interface MergeConfig {
    */
   readonly slowMemberMs: number
   /**
+   * A child that had sent nothing when this node's second went up, this many seconds in a row,
+   * is no longer waited for, until a piece of it comes before a deadline again: in its own view
+   * it sends elsewhere (views that disagree about who leads), or it is gone and not yet known to
+   * be. 0: every child is always waited for. @default 3
+   */
+  readonly absentChildSeconds: number
+  /**
    * A root holds a resent piece this long before merging it, so that the combined piece it may
    * duplicate (from a parent that was slow, not gone) is taken whole when it comes late.
    * @default 5000
@@ -66,6 +73,7 @@ export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
   slowParentTimeoutMs: 8000,
   slowParentMemoryMs: 600_000,
   slowMemberMs: 600_000,
+  absentChildSeconds: 3,
   resentHoldMs: 5000
 })
 

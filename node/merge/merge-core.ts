@@ -83,8 +83,17 @@
  *   the fault was the network's, and no one is demoted. (With an eighth, 20 % of the nodes 2 s
  *   slow were not demoted, and seconds through them were whole at the root 4 s late; a quarter
  *   demotes them, and a 30 % partition's two sides still agree that no one is demoted.) Views
- *   that disagree about it (each side of a healed partition heard different refutations) cost
- *   freshness, never counts: a parent waits until the deadline for a child its trees still count.
+ *   that disagree about it cost a few seconds of freshness ("Absent children").
+ * - Absent children. Views disagree for a while about who leads: who is demoted (each side of
+ *   a healed partition heard different refutations), who is suspected or gone. A child then
+ *   sends where its own trees say, and a parent whose trees still count it waited for it until
+ *   the deadline every second the disagreement lasted (for the 10 minutes slow marks last
+ *   after a partition: at 1,000 nodes, 10 % cut off, seconds went up 0.5 s after their end
+ *   instead of 0.04). So a child that had sent nothing when the parent's second went up,
+ *   absentChildSeconds in a row, is not waited for; a piece of it that arrives before a
+ *   deadline again (late for a parent that no longer waited, on time all the same) has it
+ *   waited for from the next second. Its late pieces still go up, on their own: a wrong guess
+ *   costs a message, never a count.
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
@@ -264,6 +273,8 @@ interface Instrumentation {
   lastFinalized: number | undefined
   /** Resent pieces held as root, and copies held as replica, waiting out resentHoldMs (made at the first). */
   held: HeldPiece[] | undefined
+  /** Children that had sent nothing when this node's seconds went up, and for how many seconds in a row (made at the first; "Absent children"). */
+  absent: Map<PeerId, number> | undefined
 }
 
 /** Why a piece was re-sent: its first parent is known gone, or only went silent (see "Watching parents"). */
@@ -798,7 +809,7 @@ export class MergeCore {
     // The table spans the L + S + 1 seconds a core accepts (#secondInRange), and one more.
     const inst: Instrumentation = {
       id, spec, key: instrumentationKey(id), expect: expectationOf(spec), zero: zeroOf(spec), ring: new PointRing(this.#ringConfig(spec)),
-      position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, seconds: new SecondTable(this.#config.lateWindowSeconds + this.#config.maxClockSkewSeconds + 2), lastFinalized: undefined, held: undefined
+      position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, seconds: new SecondTable(this.#config.lateWindowSeconds + this.#config.maxClockSkewSeconds + 2), lastFinalized: undefined, held: undefined, absent: undefined
     }
     this.#instrumentations.set(id, inst)
     const restored = this.#restore.get(id)
@@ -996,7 +1007,7 @@ export class MergeCore {
     // A node the others demoted is a leaf in their trees: its children there send elsewhere. And
     // a demoted child sends where its own trees say (it does not demote itself): not waited for.
     const waits = pos.children.length > 0 && !(pos.parent !== undefined && this.#demotedElsewhere())
-    const complete = a.own && (!waits || this.#childrenSent(pos.children, a.arrived))
+    const complete = a.own && (!waits || this.#childrenSent(inst, pos.children, a.arrived))
     if (complete || a.deadline <= now) {
       this.#flush(inst, a, now, out)
     } else if (!a.scheduled) {
@@ -1006,12 +1017,36 @@ export class MergeCore {
     }
   }
 
-  /** Whether every child (but a demoted one) sent a piece of the second. */
-  #childrenSent (children: readonly PeerId[], arrived: ReadonlySet<PeerId> | undefined): boolean {
-    // Fewer senders than children, and no one demoted: someone is missing. Checked at every
-    // arrival, so the walk below runs about once per second instead of once per child.
-    if ((arrived?.size ?? 0) < children.length && (this.#slowMembers === undefined || this.#slowMembers.size === 0)) return false
-    return children.every((c) => arrived?.has(c) === true || this.#isDemoted(c))
+  /** Whether every child (but a demoted or an absent one) sent a piece of the second. */
+  #childrenSent (inst: Instrumentation, children: readonly PeerId[], arrived: ReadonlySet<PeerId> | undefined): boolean {
+    // Fewer senders than children, and no one demoted or absent: someone is missing. Checked at
+    // every arrival, so the walk below runs about once per second instead of once per child.
+    const absent = inst.absent
+    if ((arrived?.size ?? 0) < children.length && (this.#slowMembers === undefined || this.#slowMembers.size === 0) && (absent === undefined || absent.size === 0)) return false
+    return children.every((c) => arrived?.has(c) === true || this.#isDemoted(c) || this.#isAbsent(absent, c))
+  }
+
+  /** Whether child `c` missed enough seconds in a row not to be waited for ("Absent children"). */
+  #isAbsent (absent: ReadonlyMap<PeerId, number> | undefined, c: PeerId): boolean {
+    const after = this.#config.absentChildSeconds
+    return after > 0 && absent !== undefined && (absent.get(c) ?? 0) >= after
+  }
+
+  /**
+   * Second `a` goes up: the children that had not sent a piece of it miss one more second in a
+   * row, the others none. Only a second that went up at its deadline, or a node that already
+   * counts someone absent, walks its children: when all came, there is nothing to count.
+   */
+  #countAbsent (inst: Instrumentation, children: readonly PeerId[], a: Assembly, now: number): void {
+    if (this.#config.absentChildSeconds === 0 || children.length === 0) return
+    if (a.deadline > now && (inst.absent === undefined || inst.absent.size === 0)) return
+    const absent = inst.absent ??= new Map()
+    // Children no more (the tree moved) are forgotten: one that comes back starts clean.
+    for (const c of absent.keys()) if (!children.includes(c)) absent.delete(c)
+    for (const c of children) {
+      if (a.arrived?.has(c) === true || this.#isDemoted(c)) absent.delete(c)
+      else absent.set(c, (absent.get(c) ?? 0) + 1)
+    }
   }
 
   #flush (inst: Instrumentation, a: Assembly, now: number, out: MergeOutput[]): void {
@@ -1044,6 +1079,7 @@ export class MergeCore {
     a.ringed = EMPTY_DELTA
     a.unringed = EMPTY_DELTA
     this.#ackHeld(a, out)
+    this.#countAbsent(inst, pos.children, a, now)
     // Who sent matters only until the second went up (#maybeFlush).
     a.arrived = undefined
     if (a.merged === this.#selfSet && pos.parent !== undefined && inst.seconds.get(a.second) === a) inst.seconds.set(a.second, this.#ownDone)
@@ -1340,21 +1376,30 @@ export class MergeCore {
    * A partial from a child. An asking one is acked once its piece went up (or, at the root, was
    * finalized and replicated), so an ack tells the child that nothing it sent before is still
    * held here: a parent that dies between taking a piece and forwarding it loses no second, the
-   * child re-sends it. A refused piece, or one that went up at once, is acked at once.
+   * child re-sends it. A refused piece, or one that went up at once, is acked at once (a refused
+   * one only if its sender is a member here: see below).
    */
   #onPartial (from: PeerId, m: PartialMessage, now: number, out: MergeOutput[]): void {
     const c = this.#check(from, m.id, m.contributors, m.value, now)
     const shape = (m.value === undefined) !== (m.contributors.length === 0) ? 'malformed' : undefined
     const refused = typeof c === 'string' ? c : shape ?? this.#secondInRange(m.second, now)
     if (typeof c === 'string' || refused !== undefined) {
-      // Acked all the same: this node is there, and the piece would be refused anywhere.
-      if (m.ack === true) out.push({ type: 'send', to: from, message: ACK })
+      // Acked all the same: this node is there, and the piece would be refused anywhere. But not
+      // when it is the sender this node does not know: views disagree (after a partition heals
+      // this node may still count it dead, others already do not), so it is left unacked, and
+      // the sender routes around this node and re-sends it to a parent that may know it
+      // ("Watching parents"). Acked, it was lost: 1,000 nodes, 10 % cut off for 15 s, 2,573
+      // contributions missing against 920.
+      if (m.ack === true && this.#isMember(from)) out.push({ type: 'send', to: from, message: ACK })
       return this.#drop(refused ?? 'malformed')
     }
     const { inst } = c
     this.#transitions(inst, now, out)
     const a = this.#assembly(inst, m.second)
     if (!a.forwarded) (a.arrived ??= new Set()).add(from)
+    // After the second went up but before its deadline: a child counted absent is on time
+    // again (it would have been waited for), so it is waited for from the next second.
+    else if (now <= a.deadline && inst.absent !== undefined) inst.absent.delete(from)
     const r = m.value === undefined ? 'held' : this.#accept(inst, a, m.contributors, m.value, now, out, resentOf(m))
     if (r !== 'merged' && r !== 'held') this.#drop(r)
     if (m.ack === true) {

@@ -94,6 +94,10 @@ test('through a partition and a loss burst nothing doubles, and coverage is whol
   t.is(summary.double_counts, 0)
   t.is(oracle.doubleCounts, 0)
   t.true((summary.coverage_min ?? 1) < 0.8, 'the cut-off side cannot reach the root')
+  // What the cut-off side merged meanwhile reaches the root after the heal: a parent that still
+  // counts a rejoining sender gone leaves its piece unacked, and the sender re-sends it to
+  // another (498 contributions missing when such pieces were acked and lost; 43 now).
+  t.true((summary.missing_contributions ?? Infinity) <= 100, `${summary.missing_contributions} contributions missing`)
   let whole = coverage.length
   while (whole > 0 && coverage[whole - 1] === 1) whole--
   // Bound: the partition's membership heal (the reconnect interval, 30 s) after it ends.

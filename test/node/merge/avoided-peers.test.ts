@@ -194,7 +194,7 @@ test('an ack is not overdue before watchTimeoutMs: a late piece sent soon after 
   t.is(core.counters.parentsSilent, 0)
 })
 
-test('an asking partial is acked once its piece went up with the second, a refused one at once', (t) => {
+test('an asking partial is acked once its piece went up with the second, a refused one at once if its sender is a member', (t) => {
   const parent = parentOf(deep)
   const core = coreOf(parent)
   const asking: PartialMessage = { ...partial(deep, T, 5), ack: true }
@@ -206,8 +206,10 @@ test('an asking partial is acked once its piece went up with the second, a refus
   t.true(up >= 0 && acked > up, JSON.stringify(flushed.map((s) => [s.to, s.message.type])))
   const stranger = clusterPeerId(99)
   const refused = sends(core.handle(stranger, { ...partial(stranger, T, 5), ack: true }, ms(T + 1, 110)))
-  t.deepEqual(refused, [{ to: stranger, message: { type: 'ack' } }])
+  t.deepEqual(refused, [], 'a sender this view does not know is not acked (the last test says why)')
   t.is(core.counters.dropped['not-a-member'], 1)
+  const early = sends(core.handle(deep, { ...partial(deep, T + 100, 5), ack: true }, ms(T + 1, 120)))
+  t.deepEqual(early, [{ to: deep, message: { type: 'ack' } }], 'a member\'s refused piece is acked at once')
 })
 
 test('with watchIntervalMs 0 parents are not watched', (t) => {
@@ -529,4 +531,54 @@ test('a demoted root stays the root, and when more than a quarter of the view is
   // A member outside the view is ignored.
   view.memberSlow(clusterPeerId(999), ms(T))
   t.is(Object.keys(view.debugState().slowMembers as object).length, 5)
+})
+
+test('a child that sent nothing absentChildSeconds seconds in a row is not waited for, until a piece of it comes before a deadline again', (t) => {
+  const mid = peers.find((p) => { const pos = treePosition(members, key, p, SHAPE); return pos.parent !== undefined && pos.children.length === 2 })!
+  const up = (out: MergeOutput[]): PartialMessage[] => sends(out).flatMap((s) => (s.message.type === 'partial' ? [s.message] : []))
+  for (const absentChildSeconds of [3, 0]) {
+    // Parents are not watched here: this one never acks.
+    const core = createMergeCore({ self: mid, now: ms(T), members, config: { ...SHAPE, absentChildSeconds, watchIntervalMs: 0 } })
+    core.setInstrumentation(ID, SPEC, ms(T))
+    const [present, absent] = core.position(ID).children as [string, string]
+    // Its own trees send `absent` elsewhere: every second waits for it until the deadline.
+    const second = (s: number): { atOnce: PartialMessage[], atDeadline: PartialMessage[] } => {
+      core.handle(present, partial(present, s, 1), ms(s + 1, 5))
+      const atOnce = up(core.contribute(ID, s, scalar(1), ms(s + 1, 10)))
+      return { atOnce, atDeadline: up(core.tick(ms(s + 1, 900))) }
+    }
+    for (let s = T + 1; s <= T + 3; s++) {
+      const { atOnce, atDeadline } = second(s)
+      t.deepEqual(atOnce, [], `second ${s - T}: waits for the absent child`)
+      t.like(atDeadline[0], { second: s, late: false })
+    }
+    if (absentChildSeconds === 0) {
+      t.deepEqual(second(T + 4).atOnce, [], 'with absentChildSeconds 0 every child is always waited for')
+      continue
+    }
+    // Three seconds missed in a row: the fourth goes up as soon as the others came.
+    core.handle(present, partial(present, T + 4, 1), ms(T + 5, 5))
+    const fourth = up(core.contribute(ID, T + 4, scalar(1), ms(T + 5, 10)))
+    t.like(fourth[0], { second: T + 4, late: false })
+    t.deepEqual(fourth[0]?.contributors, [memberKey(mid), memberKey(present)].sort((a, b) => a - b))
+    // A piece of it before the deadline: it goes up at once, on its own (nothing is lost)...
+    const [late] = up(core.handle(absent, partial(absent, T + 4, 1), ms(T + 5, 20)))
+    t.like(late, { second: T + 4, late: true, contributors: [memberKey(absent)] })
+    core.tick(ms(T + 5, 900))
+    // ...and it is on time again, so the next second waits for it.
+    t.deepEqual(second(T + 5).atOnce, [])
+  }
+})
+
+test('a refused partial is acked, unless its sender is not a member here: it then re-sends it to a parent that may know it', (t) => {
+  const parent = parentOf(deep)
+  const core = coreOf(parent)
+  const asking = (from: string, second: number): PartialMessage => ({ ...partial(from, second, 1), ack: true })
+  // Refused for its second (too far ahead): it would be refused anywhere, and the sender is told this node is there.
+  t.deepEqual(sends(core.handle(deep, asking(deep, T + 100), ms(T + 1))), [{ to: deep, message: { type: 'ack' } }])
+  // Refused for its sender, whom this view counts gone (a partition healing: others may know it already).
+  core.memberDown(deep, ms(T + 1, 100))
+  core.tick(ms(T + 1000))
+  t.deepEqual(sends(core.handle(deep, asking(deep, T + 1000), ms(T + 1001, 10))), [])
+  t.true(core.counters.dropped['not-a-member'] >= 1)
 })
