@@ -22,7 +22,12 @@
  *   and emits `store`. Late pieces at the root are merged, replicated and stored at once.
  * - Holders. A node that becomes a holder asks the other holders for their history; a node
  *   that stops being the root pushes its late window of points to the new root (the seconds it
- *   finalized while the others did not know the newcomer yet). History merges per second:
+ *   finalized while the others did not know the newcomer yet), and again to each other node its
+ *   view takes for the root until the late window has passed: after a partition heals, views
+ *   disagree about who the root is, and a root that does not know the sender yet refuses its
+ *   points (at 1,000 nodes with 10 % cut off for 15 s, the cut-off side's root handed its
+ *   seconds to a node that was not the others' root and did not know it: 30 to 42
+ *   contributions of each second lost). History merges per second:
  *   disjoint coverage adds, otherwise the point with more contributors is kept.
  * - Queries go to the root, then to each replica in turn on timeout; a holder answers from its
  *   ring; a node that is not a holder in its own view answers too, marked as such, and that
@@ -42,8 +47,10 @@
  *   do whenever a parent proves gone (a failed send, the membership's suspicion or removal, or
  *   silence to an ack-request once the tree moved away from it): a resent piece may duplicate
  *   one the old parent forwarded, so it travels alone, never combined, and a duplicate refuses
- *   only itself. A parent only silent or suspected (not known gone) may be slow and forward the
- *   piece yet, late and combined with its siblings': had the resent copy reached the root first,
+ *   only itself. A parent only silent, suspected or removed by the membership (not known gone
+ *   as a failed send proves it: after a partition heals, the other side's death verdicts on the
+ *   living arrive) may be slow or alive and forward the piece yet, late and combined with its
+ *   siblings' (or hand it over as the cut-off side's root): had the resent copy reached the root first,
  *   the root would refuse that whole combined piece, siblings' counts and all (0.3 % of the
  *   counts at 1,000 nodes with 5 % of them 2 s slow). So such a piece is marked silentParent:
  *   the nodes on its way do not record it (the combined one is not refused there), and the
@@ -94,6 +101,15 @@
  *   deadline again (late for a parent that no longer waited, on time all the same) has it
  *   waited for from the next second. Its late pieces still go up, on their own: a wrong guess
  *   costs a message, never a count.
+ * - Refusals and acks. A refused piece is acked at once (it would be refused anywhere), except
+ *   when the refusal may be this node's alone: its sender is not a member here, or its
+ *   instrumentation is not known here yet (definitions spread; one removed here is acked).
+ *   Views disagree after a heal, and the sender, unacked, routes around this node and re-sends
+ *   the piece to a parent that may know them. An ack covers everything sent before the piece
+ *   that asked, so the next ack such a sender asks for (a partial's, or an ack-request's,
+ *   which a non-member never gets) is not given either, once: it would cover the refused piece.
+ *   (1,000 nodes, 10 % cut off for 15 s: a piece refused by a parent that still counted its
+ *   sender dead was covered by the ack it gave a second later, once it knew it.)
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
@@ -269,12 +285,22 @@ interface Instrumentation {
   /** Holders and root status last acted on (history pull, handover push). */
   holders: readonly PeerId[]
   wasRoot: boolean
+  /** What this node finalized as root, handed over again whenever the root in its view changes ("Holders"); made at a step-down. */
+  handover: Handover | undefined
   readonly seconds: SecondTable
   lastFinalized: number | undefined
   /** Resent pieces held as root, and copies held as replica, waiting out resentHoldMs (made at the first). */
   held: HeldPiece[] | undefined
   /** Children that had sent nothing when this node's seconds went up, and for how many seconds in a row (made at the first; "Absent children"). */
   absent: Map<PeerId, number> | undefined
+}
+
+/** The points a node finalized as root, owed to whoever is the root in its view until `until` (ms). */
+interface Handover {
+  readonly points: readonly StoredPoint[]
+  readonly until: number
+  /** The root they went to last. */
+  to: PeerId
 }
 
 /** Why a piece was re-sent: its first parent is known gone, or only went silent (see "Watching parents"). */
@@ -349,6 +375,12 @@ interface Watch {
   confirms: number
 }
 
+/** Removed instrumentations a node remembers at most (#removed). */
+const MAX_REMOVED = 256
+
+/** Strangers whose refused pieces a node remembers at most (#refusedStrangers). */
+const MAX_REFUSED_STRANGERS = 4096
+
 /** Unacked partials kept per parent at most (the oldest go first). */
 const MAX_UNACKED = 256
 
@@ -385,6 +417,14 @@ export class MergeCore {
   readonly #unreachable = new Map<PeerId, number>()
   /** Of those, the ones routed around because an ack was overdue (watching parents), and when that ack was asked. */
   readonly #silent = new Map<PeerId, number>()
+  /**
+   * Senders this node did not know when it refused their pieces, unacked: the next ack they ask
+   * for (a partial's or an ack-request) is not given, once, since it would cover the refused
+   * pieces; they re-send them elsewhere (refusedStranger). Made at the first; bounded.
+   */
+  #refusedStrangers: Set<PeerId> | undefined
+  /** Instrumentations removed here, the latest MAX_REMOVED: a piece for one is refused and acked, not re-sent. */
+  readonly #removed = new Set<InstrumentationId>()
   /**
    * Parents that answered after being taken for silent: their watch timeout (twice their
    * lateness) and until when it holds (module header, "Slow parents"); made at the first.
@@ -592,15 +632,18 @@ export class MergeCore {
     if (id === this.#self || this.#suspects.has(id) || !this.#isMember(id)) return
     this.#avoid(id)
     this.#suspects.add(id)
-    this.#orphan(id, now, true)
+    this.#orphan(id, now)
   }
 
-  /** The membership took parent `id` away (suspected: `silent`): its unacked partials are re-sent at the next tick. */
-  #orphan (id: PeerId, now: number, silent: boolean): void {
+  /**
+   * The membership took parent `id` away (suspected or removed): its unacked partials are re-sent
+   * at the next tick, marked silentParent, since its verdict may be wrong ("Watching parents").
+   */
+  #orphan (id: PeerId, now: number): void {
     const w = this.#watches.get(id)
     this.#watches.delete(id)
     if (w === undefined || w.unacked.length === 0) return
-    for (const m of w.unacked) this.#orphans.push(silent ? copyPartial(m, m.ack, m.resent, true) : m)
+    for (const m of w.unacked) this.#orphans.push(copyPartial(m, m.ack, m.resent, true))
     this.#timers.set('resend', this.#clamp(now))
   }
 
@@ -612,7 +655,7 @@ export class MergeCore {
     this.#suspects.delete(id)
     this.#unreachable.delete(id)
     this.#silent.delete(id)
-    this.#orphan(id, t, false)
+    this.#orphan(id, t)
     // Gone: its demotion goes with it (it leads nothing now), and a newcomer with its id starts clean.
     this.#slowMembers?.delete(id)
     const key = memberKey(id)
@@ -746,7 +789,7 @@ export class MergeCore {
     this.#goneKeys.clear()
     this.#view = next
     this.#movedAll()
-    for (const id of this.#watches.keys()) if (indexOfMember(next, id) < 0) this.#orphan(id, t, false)
+    for (const id of this.#watches.keys()) if (indexOfMember(next, id) < 0) this.#orphan(id, t)
   }
 
   /** The current view (suspects included). O(N) after a departure: see memberCount. */
@@ -791,6 +834,7 @@ export class MergeCore {
   setInstrumentation (id: InstrumentationId, spec: InstrumentationSpec, now: number): MergeOutput[] {
     const t = this.#clamp(now)
     checkSpec(spec)
+    this.#removed.delete(id)
     const out: MergeOutput[] = []
     const existing = this.#instrumentations.get(id)
     if (existing !== undefined) {
@@ -809,7 +853,7 @@ export class MergeCore {
     // The table spans the L + S + 1 seconds a core accepts (#secondInRange), and one more.
     const inst: Instrumentation = {
       id, spec, key: instrumentationKey(id), expect: expectationOf(spec), zero: zeroOf(spec), ring: new PointRing(this.#ringConfig(spec)),
-      position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, seconds: new SecondTable(this.#config.lateWindowSeconds + this.#config.maxClockSkewSeconds + 2), lastFinalized: undefined, held: undefined, absent: undefined
+      position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, handover: undefined, seconds: new SecondTable(this.#config.lateWindowSeconds + this.#config.maxClockSkewSeconds + 2), lastFinalized: undefined, held: undefined, absent: undefined
     }
     this.#instrumentations.set(id, inst)
     const restored = this.#restore.get(id)
@@ -833,6 +877,8 @@ export class MergeCore {
     const out: MergeOutput[] = []
     this.#discard(inst, out)
     this.#instrumentations.delete(id)
+    if (this.#removed.size >= MAX_REMOVED) this.#removed.delete(this.#removed.values().next().value as InstrumentationId)
+    this.#removed.add(id)
     return out
   }
 
@@ -921,9 +967,18 @@ export class MergeCore {
       // Hand over: the new root may not have heard of the seconds this node finalized while the
       // others still saw it as root. The points carry their contributors, so nothing doubles.
       const from = nowSecond - this.#config.lateWindowSeconds
-      this.#sendHistory(inst, pos.holders[0]!, inst.ring.points(from, Infinity, true), out)
+      inst.handover = { points: inst.ring.points(from, Infinity, true), until: now + this.#config.lateWindowSeconds * 1000, to: pos.holders[0]! }
+      this.#sendHistory(inst, inst.handover.to, inst.handover.points, out)
       // What the pending seconds merged into the ring travelled with those points.
       for (const a of inst.seconds.values()) if (!a.forwarded) a.ringed = EMPTY_DELTA
+    } else if (inst.handover !== undefined) {
+      // Views disagree after a heal: the root this node handed over to may not be the one the
+      // others see, or may not know this node yet and refuse it. Again to each new root.
+      if (now >= inst.handover.until || isRoot) inst.handover = undefined
+      else if (pos.holders[0] !== inst.handover.to) {
+        inst.handover.to = pos.holders[0]!
+        this.#sendHistory(inst, inst.handover.to, inst.handover.points, out)
+      }
     }
     inst.holders = pos.holders
     inst.wasRoot = isRoot
@@ -1300,6 +1355,14 @@ export class MergeCore {
     return out
   }
 
+  /** A stranger's piece was refused, unacked: its next ask for an ack goes unanswered (#refusedStrangers). */
+  #refusedStranger (from: PeerId): void {
+    const set = this.#refusedStrangers ??= new Set()
+    // Bounded against a flood of strangers: the oldest mark goes (its sender may lose a piece, as before marks).
+    if (set.size >= MAX_REFUSED_STRANGERS && !set.has(from)) set.delete(set.values().next().value as PeerId)
+    set.add(from)
+  }
+
   #drop (reason: DropReason): void {
     this.#counters.dropped[reason]++
   }
@@ -1336,6 +1399,10 @@ export class MergeCore {
         return
       }
       case 'ack-request':
+        // Not to a sender this node does not know: it refused that sender's pieces unacked, and
+        // an ack now would tell it they are held here (lost: "Holders", the handover).
+        if (!this.#isMember(from)) return this.#drop('not-a-member')
+        if (this.#refusedStrangers?.delete(from) === true) return
         out.push({ type: 'send', to: from, message: ACK })
         return
       default: {
@@ -1390,7 +1457,8 @@ export class MergeCore {
       // the sender routes around this node and re-sends it to a parent that may know it
       // ("Watching parents"). Acked, it was lost: 1,000 nodes, 10 % cut off for 15 s, 2,573
       // contributions missing against 920.
-      if (m.ack === true && this.#isMember(from)) out.push({ type: 'send', to: from, message: ACK })
+      if (!this.#isMember(from) || (refused === 'unknown-instrumentation' && !this.#removed.has(m.id))) this.#refusedStranger(from)
+      else if (m.ack === true) out.push({ type: 'send', to: from, message: ACK })
       return this.#drop(refused ?? 'malformed')
     }
     const { inst } = c
@@ -1402,7 +1470,7 @@ export class MergeCore {
     else if (now <= a.deadline && inst.absent !== undefined) inst.absent.delete(from)
     const r = m.value === undefined ? 'held' : this.#accept(inst, a, m.contributors, m.value, now, out, resentOf(m))
     if (r !== 'merged' && r !== 'held') this.#drop(r)
-    if (m.ack === true) {
+    if (m.ack === true && this.#refusedStrangers?.delete(from) !== true) {
       if (r === 'held' && !a.forwarded) (a.acks ??= []).push(from)
       else out.push({ type: 'send', to: from, message: ACK })
     }

@@ -96,13 +96,25 @@ test('through a partition and a loss burst nothing doubles, and coverage is whol
   t.true((summary.coverage_min ?? 1) < 0.8, 'the cut-off side cannot reach the root')
   // What the cut-off side merged meanwhile reaches the root after the heal: a parent that still
   // counts a rejoining sender gone leaves its piece unacked, and the sender re-sends it to
-  // another (498 contributions missing when such pieces were acked and lost; 43 now).
-  t.true((summary.missing_contributions ?? Infinity) <= 100, `${summary.missing_contributions} contributions missing`)
+  // another (498 contributions missing when such pieces were acked and lost; 43 when later
+  // acks still covered them; 9 now: merge-core.ts, "Refusals and acks", "Holders").
+  t.true((summary.missing_contributions ?? Infinity) <= 30, `${summary.missing_contributions} contributions missing`)
   let whole = coverage.length
   while (whole > 0 && coverage[whole - 1] === 1) whole--
   // Bound: the partition's membership heal (the reconnect interval, 30 s) after it ends.
   t.true(whole <= 35 + 30, `coverage whole from second ${whole} on (the partition ended at 35 s)`)
   t.true(coverage.length - whole >= 10, `coverage at the end: ${coverage.slice(-10).join(', ')}`)
+})
+
+test('after a 10 % partition heals, what the cut-off side merged reaches the root', (t) => {
+  // The cut-off side's root hands its seconds over to each node its view takes for the root
+  // (the first may not know it yet), and no later ack covers a piece refused by a parent that
+  // did not know its sender or its instrumentation yet: 676 contributions missing before, 46 now.
+  const { summary, oracle } = run(['--nodes', '200', '--duration', '80', '--seed', 'merge', '--partition', '0.1@20..35'])
+  t.is(summary.double_counts, 0)
+  t.is(oracle.doubleCounts, 0)
+  t.true((summary.missing_contributions ?? Infinity) <= 100, `${summary.missing_contributions} contributions missing`)
+  t.true((summary.coverage_min ?? 0) >= 0.85, `coverage min ${summary.coverage_min}: the cut-off tenth only, while cut off`)
 })
 
 test('the same seed gives the same merge figures', (t) => {
