@@ -609,6 +609,18 @@ test('a stranger whose piece was refused unacked is not acked at its next ask ei
   t.deepEqual(sends(core.tick(ms(T + 7))).filter((o) => o.to === deep), [{ to: deep, message: { type: 'ack' } }])
 })
 
+test('a member\'s piece naming a contributor this node does not know is refused unacked too, and the next ask goes unanswered once', (t) => {
+  // A restarted node's view is not whole yet: the others' combined pieces name members it does not know.
+  const parent = parentOf(deep)
+  const core = coreOf(parent)
+  const unknown = clusterPeerId(99)
+  const combined: PartialMessage = { type: 'partial', id: ID, second: T, contributors: [memberKey(deep), memberKey(unknown)].sort((a, b) => a - b), value: scalar(2), late: false, ack: true }
+  t.deepEqual(sends(core.handle(deep, combined, ms(T + 1, 100))), [])
+  t.is(core.counters.dropped['not-a-member'], 1)
+  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 110))), [], 'the ack would cover the refused piece')
+  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 120))), [{ to: deep, message: { type: 'ack' } }])
+})
+
 test('a piece of an instrumentation this node does not know yet is refused unacked; one of an instrumentation it removed is acked', (t) => {
   const parent = parentOf(deep)
   const core = coreOf(parent)
