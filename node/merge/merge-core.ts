@@ -1337,6 +1337,8 @@ export class MergeCore {
           if (!(err instanceof MergeDecodeError)) throw err
           this.#counters.dropped[err.kind]++
           this.#lastError = err.message
+          // A partial of a definition not here yet: refused as #onPartial refuses it ("Refusals and acks").
+          if (err.subject?.type === 'partial' && this.#refusalMayBeLocal(err.kind, err.subject.id)) this.#refusedStranger(from)
           return out
         }
       } else {
@@ -1358,6 +1360,14 @@ export class MergeCore {
       this.#lastError = err instanceof Error ? (err.stack ?? err.message) : String(err)
     }
     return out
+  }
+
+  /**
+   * Whether a piece of `id` refused for `reason` might be taken elsewhere: its sender or a
+   * contributor is not a member here, or its definition has not reached this node yet.
+   */
+  #refusalMayBeLocal (reason: DropReason, id: InstrumentationId): boolean {
+    return reason === 'not-a-member' || (reason === 'unknown-instrumentation' && !this.#removed.has(id))
   }
 
   /** A stranger's piece was refused, unacked: its next ask for an ack goes unanswered (#refusedStrangers). */
@@ -1462,7 +1472,7 @@ export class MergeCore {
       // the sender routes around this node and re-sends it to a parent that may know it
       // ("Watching parents"). Acked, it was lost: 1,000 nodes, 10 % cut off for 15 s, 2,573
       // contributions missing against 920.
-      if (refused === 'not-a-member' || (refused === 'unknown-instrumentation' && !this.#removed.has(m.id))) this.#refusedStranger(from)
+      if (this.#refusalMayBeLocal(refused ?? 'malformed', m.id)) this.#refusedStranger(from)
       else if (m.ack === true) out.push({ type: 'send', to: from, message: ACK })
       return this.#drop(refused ?? 'malformed')
     }

@@ -163,9 +163,12 @@ export type DecodeFailure = 'malformed' | 'unknown-instrumentation' | 'wrong-sha
 /** FieldDecodeError with the kind of failure, for the core's drop counters. */
 export class MergeDecodeError extends FieldDecodeError {
   readonly kind: DecodeFailure
-  constructor (field: string, reason: string, kind: DecodeFailure) {
+  /** For unknown-instrumentation: the message's type and the id it named (the core answers a partial's sender by them). */
+  readonly subject: { readonly type: string, readonly id: InstrumentationId } | undefined
+  constructor (field: string, reason: string, kind: DecodeFailure, subject?: { readonly type: string, readonly id: InstrumentationId }) {
     super(field, reason)
     this.kind = kind
+    this.subject = subject
   }
 }
 
@@ -306,7 +309,7 @@ class MessageReader {
   /** The expectation for `id`, or a MergeDecodeError of kind unknown-instrumentation. */
   expectation (id: string): DecodeExpectation {
     const e = this.expectOf(id)
-    if (e === undefined) throw new MergeDecodeError(this.f('id'), `unknown instrumentation ${id}`, 'unknown-instrumentation')
+    if (e === undefined) throw new MergeDecodeError(this.f('id'), `unknown instrumentation ${id}`, 'unknown-instrumentation', { type: this.type, id })
     return e
   }
 

@@ -3,7 +3,7 @@ import test from 'ava'
 import { valueTotal, type Value } from '../../../metad/index.js'
 import { clusterPeerId } from '../../../node/core/cluster.js'
 import { createMergeCore, maxDemoted, type MergeCore, type MergeOutput } from '../../../node/merge/merge-core.js'
-import type { MergeMessage, PartialMessage } from '../../../node/merge/messages.js'
+import { encodeMergeMessage, type MergeMessage, type PartialMessage } from '../../../node/merge/messages.js'
 import type { InstrumentationSpec } from '../../../node/merge/spec.js'
 import { holdersOf, instrumentationKey, memberKey, membersOf, treePosition, withoutMember } from '../../../node/merge/tree.js'
 
@@ -634,6 +634,12 @@ test('a piece of an instrumentation this node does not know yet is refused unack
   core.removeInstrumentation(OTHER, ms(T + 1, 130))
   t.deepEqual(sends(core.handle(deep, { ...partial(deep, T + 1, 5), id: OTHER, ack: true }, ms(T + 1, 140))), [{ to: deep, message: { type: 'ack' } }])
   t.is(core.counters.dropped['unknown-instrumentation'], 2)
+  // As bytes (the daemon's way) the decoder refuses it, and the rule is the same.
+  const THIRD = '00000000000000cc'
+  t.deepEqual(sends(core.handle(deep, encodeMergeMessage({ ...partial(deep, T + 1, 5), id: THIRD, ack: true }), ms(T + 1, 150))), [])
+  t.is(core.counters.dropped['unknown-instrumentation'], 3)
+  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 160))), [], 'nor the next ask')
+  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 170))), [{ to: deep, message: { type: 'ack' } }])
 })
 
 test('a root that steps down hands its points over, and again to each new root its view sees, for the late window', (t) => {
