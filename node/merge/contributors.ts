@@ -64,6 +64,14 @@ export function hasContributor (s: ContributorSet, key: number): boolean {
   return false
 }
 
+/** Whether `a` and `b` are the same set. */
+export function sameContributors (a: ContributorSet, b: ContributorSet): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** Whether `a` and `b` share no contributor. */
 export function disjoint (a: ContributorSet, b: ContributorSet): boolean {
   if (a.length === 0 || b.length === 0) return true

@@ -10,6 +10,8 @@
  *   ack              parent -> child: the answer to a partial that asked for one (the child
  *                    watches its parents: a silent one is routed around, merge-core.ts)
  *   ack-request      child -> a parent it routes around for silence: answer if you are there
+ *   nack             parent -> child: a partial refused here that another node may take (its
+ *                    sender, a contributor or its definition is not known here yet): send it again
  *
  * FORMAT, version 1. uv is an unsigned LEB128 varint (shortest form, <= 2^53 - 1, at most 8
  * bytes); bytes = uv length, then the bytes; an id is 1..128 bytes of printable ASCII.
@@ -26,6 +28,7 @@
  *   7 ack             (no body)
  *   8 ack-request     (no body)
  *   9 held replica    as replica: a copy of a piece the root holds (see MergeConfig.resentHoldMs)
+ *   10 nack           id second:uv contributors (the refused partial's)
  *   point            = second:uv minreporting:uv nsources:uv flags:u8 (bit0 truncated,
  *                      bit1 contributors, bit2 seconds) [contributors] [n:uv (reporting:uv
  *                      has:u8 [contributors])*n] value:bytes
@@ -116,6 +119,18 @@ export interface ReplicaMessage {
   readonly held?: boolean
 }
 
+/**
+ * Parent -> child: the partial of (id, second) with these contributors was refused here, for a
+ * reason another node may not have (its sender or a contributor is not a member here, or its
+ * definition has not reached this node yet): the child sends it again (merge-core.ts).
+ */
+export interface NackMessage {
+  readonly type: 'nack'
+  readonly id: InstrumentationId
+  readonly second: number
+  readonly contributors: ContributorSet
+}
+
 /** A node that became a holder asks another holder for [from, to). */
 export interface HistoryRequestMessage {
   readonly type: 'history-request'
@@ -151,21 +166,29 @@ export interface QueryReplyMessage {
 }
 
 /** Every merge-tree message, told apart by `type`. */
-export type MergeMessage = PartialMessage | ReplicaMessage | HistoryRequestMessage | HistoryMessage | QueryMessage | QueryReplyMessage | AckMessage | AckRequestMessage
+export type MergeMessage = PartialMessage | ReplicaMessage | HistoryRequestMessage | HistoryMessage | QueryMessage | QueryReplyMessage | AckMessage | AckRequestMessage | NackMessage
 
 const TYPE_CODE: Record<MergeMessage['type'], number> = {
-  partial: 1, replica: 2, 'history-request': 3, history: 4, query: 5, 'query-reply': 6, ack: 7, 'ack-request': 8
+  partial: 1, replica: 2, 'history-request': 3, history: 4, query: 5, 'query-reply': 6, ack: 7, 'ack-request': 8, nack: 10
 }
 
 /** Why bytes from a peer were refused (FieldDecodeError.kind). */
 export type DecodeFailure = 'malformed' | 'unknown-instrumentation' | 'wrong-shape'
 
+/** What an undecodable message named: its type and id, and a partial's second and contributors. */
+export interface DecodeSubject {
+  readonly type: MergeMessage['type']
+  readonly id: InstrumentationId
+  readonly second?: number
+  readonly contributors?: ContributorSet
+}
+
 /** FieldDecodeError with the kind of failure, for the core's drop counters. */
 export class MergeDecodeError extends FieldDecodeError {
   readonly kind: DecodeFailure
-  /** For unknown-instrumentation: the message's type and the id it named (the core answers a partial's sender by them). */
-  readonly subject: { readonly type: string, readonly id: InstrumentationId } | undefined
-  constructor (field: string, reason: string, kind: DecodeFailure, subject?: { readonly type: string, readonly id: InstrumentationId }) {
+  /** For unknown-instrumentation: what the message named (a partial's sender is answered with a nack). */
+  readonly subject: DecodeSubject | undefined
+  constructor (field: string, reason: string, kind: DecodeFailure, subject?: DecodeSubject) {
     super(field, reason)
     this.kind = kind
     this.subject = subject
@@ -244,6 +267,9 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
     case 'history-request':
       writeId(w, m.id); w.uv(m.from); w.uv(m.to)
       break
+    case 'nack':
+      writeId(w, m.id); w.uv(m.second); writeContributors(w, m.contributors)
+      break
     case 'history':
       writeId(w, m.id); w.u8(m.done ? 1 : 0); writePoints(w, m.points)
       break
@@ -290,9 +316,9 @@ export type ExpectationLookup = (id: InstrumentationId) => DecodeExpectation | u
 
 class MessageReader {
   readonly r: ByteReader
-  readonly type: string
+  readonly type: MergeMessage['type']
   readonly expectOf: ExpectationLookup
-  constructor (bytes: Uint8Array, type: string, expectOf: ExpectationLookup) {
+  constructor (bytes: Uint8Array, type: MergeMessage['type'], expectOf: ExpectationLookup) {
     this.r = new ByteReader(bytes)
     this.type = type
     this.expectOf = expectOf
@@ -306,10 +332,10 @@ class MessageReader {
 
   contributors (field = 'contributors'): ContributorSet { return readContributors(this.r, this.f(field)) }
 
-  /** The expectation for `id`, or a MergeDecodeError of kind unknown-instrumentation. */
-  expectation (id: string): DecodeExpectation {
+  /** The expectation for `id`, or a MergeDecodeError of kind unknown-instrumentation naming `subject`. */
+  expectation (id: string, subject: DecodeSubject = { type: this.type, id }): DecodeExpectation {
     const e = this.expectOf(id)
-    if (e === undefined) throw new MergeDecodeError(this.f('id'), `unknown instrumentation ${id}`, 'unknown-instrumentation', { type: this.type, id })
+    if (e === undefined) throw new MergeDecodeError(this.f('id'), `unknown instrumentation ${id}`, 'unknown-instrumentation', subject)
     return e
   }
 
@@ -382,7 +408,7 @@ class MessageReader {
   }
 }
 
-const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack', 'ack-request', 'replica']
+const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack', 'ack-request', 'replica', 'nack']
 /** The code of a held replica (a replica message with `held`). */
 const HELD_REPLICA_CODE = 9
 
@@ -423,7 +449,7 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       if ((flags & 24) === 16) r.fail(m.f('flags'), 'a silent parent on a partial not resent')
       const hasValue = (flags & 2) !== 0
       if (hasValue !== (contributors.length > 0)) r.fail(m.f('value'), hasValue ? 'a value without contributors' : 'contributors without a value')
-      const value = hasValue ? m.value('value', m.expectation(id)) : undefined
+      const value = hasValue ? m.value('value', m.expectation(id, { type, id, second, contributors })) : undefined
       out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}), ...((flags & 8) !== 0 ? { resent: true } : {}), ...((flags & 16) !== 0 ? { silentParent: true } : {}) }
       break
     }
@@ -440,6 +466,12 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
     case 'history-request': {
       const id = m.id()
       out = { type, id, ...m.window() }
+      break
+    }
+    case 'nack': {
+      const id = m.id()
+      const second = m.second()
+      out = { type, id, second, contributors: m.contributors() }
       break
     }
     case 'history': {

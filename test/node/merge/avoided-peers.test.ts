@@ -2,6 +2,7 @@
 import test from 'ava'
 import { valueTotal, type Value } from '../../../metad/index.js'
 import { clusterPeerId } from '../../../node/core/cluster.js'
+import { DEFAULT_MERGE_CONFIG } from '../../../node/merge/config.js'
 import { createMergeCore, maxDemoted, type MergeCore, type MergeOutput } from '../../../node/merge/merge-core.js'
 import { encodeMergeMessage, type MergeMessage, type PartialMessage } from '../../../node/merge/messages.js'
 import type { InstrumentationSpec } from '../../../node/merge/spec.js'
@@ -12,6 +13,8 @@ const T = 1_750_000_000
 const ms = (second: number, offset = 0): number => second * 1000 + offset
 const SPEC: InstrumentationSpec = { shape: 'scalar', granularity: 1, retentionTime: 600, persistData: false, valueScope: 'interval', expectedSources: 3 }
 const SHAPE = { fanIn: 2, replicas: 1 }
+/** How long a root holds a resent piece, in whole seconds. */
+const HOLD_S = DEFAULT_MERGE_CONFIG.resentHoldMs / 1000
 const scalar = (n: number): Value => ({ type: 'scalar', n })
 const sends = (out: MergeOutput[]): Array<{ to: string, message: MergeMessage }> => out.flatMap((o) => (o.type === 'send' ? [{ to: o.to, message: o.message }] : []))
 
@@ -194,7 +197,7 @@ test('an ack is not overdue before watchTimeoutMs: a late piece sent soon after 
   t.is(core.counters.parentsSilent, 0)
 })
 
-test('an asking partial is acked once its piece went up with the second, a refused one at once if its sender is a member', (t) => {
+test('an asking partial is acked once its piece went up with the second, a refused one at once (or nacked)', (t) => {
   const parent = parentOf(deep)
   const core = coreOf(parent)
   const asking: PartialMessage = { ...partial(deep, T, 5), ack: true }
@@ -206,7 +209,7 @@ test('an asking partial is acked once its piece went up with the second, a refus
   t.true(up >= 0 && acked > up, JSON.stringify(flushed.map((s) => [s.to, s.message.type])))
   const stranger = clusterPeerId(99)
   const refused = sends(core.handle(stranger, { ...partial(stranger, T, 5), ack: true }, ms(T + 1, 110)))
-  t.deepEqual(refused, [], 'a sender this view does not know is not acked (the last test says why)')
+  t.deepEqual(refused.map((o) => o.message.type), ['nack'], 'a sender this view does not know is nacked, not acked (a later test says why)')
   t.is(core.counters.dropped['not-a-member'], 1)
   const early = sends(core.handle(deep, { ...partial(deep, T + 100, 5), ack: true }, ms(T + 1, 120)))
   t.deepEqual(early, [{ to: deep, message: { type: 'ack' } }], 'a member\'s refused piece is acked at once')
@@ -418,7 +421,7 @@ test('a root holds a resent piece for resentHoldMs: a late combined piece with t
   t.deepEqual(core.queryLocal(ID, T, T + 1), [], 'nothing merged yet for the second')
   const combined: PartialMessage = { type: 'partial', id: ID, second: T, contributors: [memberKey(x), memberKey(y)].sort((a, b) => a - b), value: scalar(7), late: true }
   core.handle(x, combined, ms(T + 3, 500))
-  for (let s = 4; s <= 8; s++) core.tick(ms(T + s))
+  for (let s = 4; s <= 3 + HOLD_S; s++) core.tick(ms(T + s))
   const [point] = core.queryLocal(ID, T, T + 1)
   t.is(point?.minreporting, 2)
   t.is(valueTotal(point!.value), 7)
@@ -446,9 +449,9 @@ test('a root that holds a resent piece has its replicas hold a copy, which outli
   const core = coreOf(replica)
   core.handle(root, copy!.message, ms(T + 1, 110))
   core.memberDown(root, ms(T + 2))
-  core.tick(ms(T + 6))
+  core.tick(ms(T + 1 + HOLD_S))
   t.deepEqual(core.queryLocal(ID, T, T + 1), [])
-  core.tick(ms(T + 7))
+  core.tick(ms(T + 2 + HOLD_S))
   t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
 })
 
@@ -457,9 +460,9 @@ test('a held resent piece with nothing to race joins the ring when its hold ends
   const [, y] = treePosition(members, key, root, SHAPE).children as [string, string]
   const core = coreOf(root)
   core.handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 1, 100))
-  core.tick(ms(T + 6))
-  t.deepEqual(core.queryLocal(ID, T, T + 1), [], 'held until T + 6.1 s')
-  core.tick(ms(T + 7))
+  core.tick(ms(T + 1 + HOLD_S))
+  t.deepEqual(core.queryLocal(ID, T, T + 1), [], 'held until T + 1.1 s + the hold')
+  core.tick(ms(T + 2 + HOLD_S))
   t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
 })
 
@@ -571,75 +574,58 @@ test('a child that sent nothing absentChildSeconds seconds in a row is not waite
   }
 })
 
-test('a refused partial is acked, unless its sender is not a member here: it then re-sends it to a parent that may know it', (t) => {
+test('a refused partial is acked, or nacked when another node may take it: its sender, a contributor or its definition unknown here', (t) => {
   const parent = parentOf(deep)
   const core = coreOf(parent)
   const asking = (from: string, second: number): PartialMessage => ({ ...partial(from, second, 1), ack: true })
+  const nack = (m: PartialMessage): { to: string, message: MergeMessage } => ({ to: deep, message: { type: 'nack', id: m.id, second: m.second, contributors: m.contributors } })
   // Refused for its second (too far ahead): it would be refused anywhere, and the sender is told this node is there.
   t.deepEqual(sends(core.handle(deep, asking(deep, T + 100), ms(T + 1))), [{ to: deep, message: { type: 'ack' } }])
   // Refused for its sender, whom this view counts gone (a partition healing: others may know it already).
   core.memberDown(deep, ms(T + 1, 100))
   core.tick(ms(T + 1000))
-  t.deepEqual(sends(core.handle(deep, asking(deep, T + 1000), ms(T + 1001, 10))), [])
-  t.true(core.counters.dropped['not-a-member'] >= 1)
-})
-
-test('a stranger whose piece was refused unacked is not acked at its next ask either, once: that ack would cover the refused piece', (t) => {
-  const parent = parentOf(deep)
-  const core = coreOf(parent)
-  // An ack-request from a sender this view does not know goes unanswered too.
-  core.memberDown(deep, ms(T + 1))
-  core.tick(ms(T + 1, 10))
-  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 20))), [])
-  // Its piece is refused, unacked.
-  t.deepEqual(sends(core.handle(deep, partial(deep, T + 1, 5), ms(T + 1, 30))), [])
-  // The view learns it again: its next ask for an ack (here an ack-request) would tell it the
-  // refused piece is held here; it goes unanswered, and the sender re-sends that piece elsewhere.
-  core.memberUp(deep, ms(T + 1, 40))
-  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 50))), [])
-  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 60))), [{ to: deep, message: { type: 'ack' } }])
-  // The same for an asking partial: accepted, but its ack is not given once.
-  core.memberDown(deep, ms(T + 2))
-  core.tick(ms(T + 2, 10))
-  t.deepEqual(sends(core.handle(deep, partial(deep, T + 2, 5), ms(T + 2, 20))), [])
-  core.memberUp(deep, ms(T + 2, 30))
-  core.handle(deep, { ...partial(deep, T + 3, 1), ack: true }, ms(T + 3, 100))
-  t.deepEqual(sends(core.tick(ms(T + 5))).filter((o) => o.to === deep), [])
-  core.handle(deep, { ...partial(deep, T + 5, 1), ack: true }, ms(T + 5, 100))
-  t.deepEqual(sends(core.tick(ms(T + 7))).filter((o) => o.to === deep), [{ to: deep, message: { type: 'ack' } }])
-})
-
-test('a member\'s piece naming a contributor this node does not know is refused unacked too, and the next ask goes unanswered once', (t) => {
-  // A restarted node's view is not whole yet: the others' combined pieces name members it does not know.
-  const parent = parentOf(deep)
-  const core = coreOf(parent)
-  const unknown = clusterPeerId(99)
-  const combined: PartialMessage = { type: 'partial', id: ID, second: T, contributors: [memberKey(deep), memberKey(unknown)].sort((a, b) => a - b), value: scalar(2), late: false, ack: true }
-  t.deepEqual(sends(core.handle(deep, combined, ms(T + 1, 100))), [])
+  const fromGone = asking(deep, T + 1000)
+  t.deepEqual(sends(core.handle(deep, fromGone, ms(T + 1001, 10))), [nack(fromGone)])
   t.is(core.counters.dropped['not-a-member'], 1)
-  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 110))), [], 'the ack would cover the refused piece')
-  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 120))), [{ to: deep, message: { type: 'ack' } }])
+  // An ack-request is answered all the same: every piece refused here was nacked.
+  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1001, 20))), [{ to: deep, message: { type: 'ack' } }])
+  core.memberUp(deep, ms(T + 1001, 30))
+  // Refused for a contributor this view does not know (a restarted node's view is not whole yet).
+  const combined: PartialMessage = { ...asking(deep, T + 1000), contributors: [memberKey(deep), memberKey(clusterPeerId(99))].sort((x, y) => x - y), value: scalar(2) }
+  t.deepEqual(sends(core.handle(deep, combined, ms(T + 1001, 40))), [nack(combined)])
+  // Refused for a definition that has not reached this node yet, as objects and as bytes (the daemon's way).
+  const OTHER = '00000000000000bb'
+  const unknown: PartialMessage = { ...asking(deep, T + 1000), id: OTHER }
+  t.deepEqual(sends(core.handle(deep, unknown, ms(T + 1001, 50))), [nack(unknown)])
+  t.deepEqual(sends(core.handle(deep, encodeMergeMessage(unknown), ms(T + 1001, 60))), [nack(unknown)])
+  t.is(core.counters.dropped['unknown-instrumentation'], 2)
+  // One removed here is refused anywhere soon: acked.
+  core.setInstrumentation(OTHER, SPEC, ms(T + 1001, 70))
+  core.removeInstrumentation(OTHER, ms(T + 1001, 80))
+  t.deepEqual(sends(core.handle(deep, unknown, ms(T + 1001, 90))), [{ to: deep, message: { type: 'ack' } }])
 })
 
-test('a piece of an instrumentation this node does not know yet is refused unacked; one of an instrumentation it removed is acked', (t) => {
+test('a nacked partial leaves the unacked list, answers the ask if it made one, and goes again at the next sweep, to the parent of the moment', (t) => {
+  const core = coreOf(deep)
   const parent = parentOf(deep)
-  const core = coreOf(parent)
-  const OTHER = '00000000000000bb'
-  // Not known yet (its definition has not reached this node): the sender re-sends it elsewhere.
-  t.deepEqual(sends(core.handle(deep, { ...partial(deep, T, 5), id: OTHER, ack: true }, ms(T + 1, 100))), [])
-  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 110))), [], 'nor the next ask')
-  t.is(core.counters.dropped['unknown-instrumentation'], 1)
-  // Removed here: refused anywhere soon, so acked.
-  core.setInstrumentation(OTHER, SPEC, ms(T + 1, 120))
-  core.removeInstrumentation(OTHER, ms(T + 1, 130))
-  t.deepEqual(sends(core.handle(deep, { ...partial(deep, T + 1, 5), id: OTHER, ack: true }, ms(T + 1, 140))), [{ to: deep, message: { type: 'ack' } }])
-  t.is(core.counters.dropped['unknown-instrumentation'], 2)
-  // As bytes (the daemon's way) the decoder refuses it, and the rule is the same.
-  const THIRD = '00000000000000cc'
-  t.deepEqual(sends(core.handle(deep, encodeMergeMessage({ ...partial(deep, T + 1, 5), id: THIRD, ack: true }), ms(T + 1, 150))), [])
-  t.is(core.counters.dropped['unknown-instrumentation'], 3)
-  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 160))), [], 'nor the next ask')
-  t.deepEqual(sends(core.handle(deep, { type: 'ack-request' }, ms(T + 1, 170))), [{ to: deep, message: { type: 'ack' } }])
+  const [first] = sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  t.like(first, { to: parent, message: { type: 'partial', second: T, ack: true } })
+  const m = first!.message as PartialMessage
+  core.handle(parent, { type: 'nack', id: ID, second: T, contributors: m.contributors }, ms(T + 1, 30))
+  t.is(core.counters.nacked, 1)
+  // The nack answered the ask: no watch is owed, nothing is left unacked.
+  t.deepEqual(core.debugState().watched, { [parent]: { owed: false, unacked: 0 } })
+  // Not at once: at the next sweep, to its parent then (here the same one).
+  const again = sends(core.tick(ms(T + 2)))
+  t.like(again.filter((o) => o.message.type === 'partial' && o.message.second === T), [{ to: parent, message: { type: 'partial', second: T, contributors: m.contributors } }])
+  // A nack that arrives after the ack sent after it (links need not keep order) still finds its piece.
+  core.handle(parent, { type: 'ack' }, ms(T + 2, 10))
+  core.handle(parent, { type: 'nack', id: ID, second: T, contributors: m.contributors }, ms(T + 2, 20))
+  t.is(core.counters.nacked, 2)
+  // A nack for nothing sent is dropped.
+  core.handle(parent, { type: 'nack', id: ID, second: T + 50, contributors: m.contributors }, ms(T + 2, 30))
+  t.is(core.counters.dropped.unsolicited, 1)
+  t.is(core.counters.nacked, 2)
 })
 
 test('a root that steps down hands its points over, and again to each new root its view sees, for the late window', (t) => {
@@ -669,4 +655,25 @@ test('a root that steps down hands its points over, and again to each new root i
   t.deepEqual(historyTo(core.tick(ms(T + 5, 10))), [])
   core.memberUp(third, ms(T + 200))
   t.deepEqual(historyTo(core.tick(ms(T + 200, 10))), [], 'a new root after the late window gets nothing')
+})
+
+test('a holder keeps a stranger\'s refused history and takes it once the stranger is a member', (t) => {
+  const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
+  const core = coreOf(root)
+  // The cut-off side's root hands over before this node has heard it is alive again.
+  const stranger = clusterPeerId(99)
+  const point = { second: T, value: scalar(6), minreporting: 1, nsources: 3, contributors: [memberKey(stranger)] }
+  core.handle(stranger, { type: 'history', id: ID, points: [point], done: true }, ms(T + 2))
+  t.is(core.counters.dropped['not-a-member'], 1)
+  core.tick(ms(T + 3))
+  t.deepEqual(core.queryLocal(ID, T, T + 1), [], 'not taken from a stranger')
+  core.memberUp(stranger, ms(T + 4))
+  t.true((core.nextDeadline() ?? Infinity) <= ms(T + 4))
+  core.tick(ms(T + 4))
+  t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 6)
+  // Taken once: a second memberUp replays nothing.
+  core.memberDown(stranger, ms(T + 5))
+  core.memberUp(stranger, ms(T + 6))
+  core.tick(ms(T + 6))
+  t.is(core.counters.historyMerged, 1)
 })

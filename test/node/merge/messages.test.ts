@@ -43,6 +43,8 @@ const samples: MergeMessage[] = [
   { type: 'partial', id: ID, second: 1_750_000_004, contributors: C1, value: V1, late: true, resent: true, silentParent: true },
   { type: 'ack' },
   { type: 'ack-request' },
+  { type: 'nack', id: ID, second: 1_750_000_005, contributors: C1 },
+  { type: 'nack', id: 'not-known-here', second: 1_750_000_006, contributors: C1 },
   { type: 'replica', id: ID, second: 1_750_000_000, contributors: C1, value: V1, nsources: 12 },
   { type: 'replica', id: ID, second: 1_750_000_001, contributors: C1, value: V1, nsources: 12, held: true },
   { type: 'history-request', id: ID, from: 1_749_999_000, to: 1_750_000_011 },
