@@ -385,8 +385,9 @@ interface Watch {
 /** No partials (a watch's first `confirmed`; never changed: a nack finds nothing in it). */
 const NO_PARTIALS: PartialMessage[] = []
 
-/** Refused histories from strangers a node keeps at most (#strangerHistories). */
+/** Refused histories from strangers a node keeps at most (#strangerHistories), and their bytes. */
 const MAX_STRANGER_HISTORIES = 64
+const MAX_STRANGER_HISTORY_BYTES = 16 * 1024 * 1024
 
 /** Removed instrumentations a node remembers at most (#removed). */
 const MAX_REMOVED = 256
@@ -432,7 +433,9 @@ export class MergeCore {
    * History refused because its sender was not a member here (a root handing over after a heal,
    * before this node heard it is alive): taken when it becomes one, within the late window.
    */
-  #strangerHistories: Array<{ readonly from: PeerId, readonly m: HistoryMessage, readonly at: number }> = []
+  #strangerHistories: Array<{ readonly from: PeerId, readonly m: HistoryMessage, readonly at: number, readonly bytes: number }> = []
+  /** Their size (pointSizeBound). */
+  #strangerHistoryBytes = 0
   /** Partials a parent nacked, sent again at the next sweep (made at the first; "Refusals and acks"). */
   #nacked: PartialMessage[] | undefined
   /** Instrumentations removed here, the latest MAX_REMOVED: a piece for one is refused and acked, not re-sent. */
@@ -1497,12 +1500,9 @@ export class MergeCore {
     const shape = (m.value === undefined) !== (m.contributors.length === 0) ? 'malformed' : undefined
     const refused = typeof c === 'string' ? c : shape ?? this.#secondInRange(m.second, now)
     if (typeof c === 'string' || refused !== undefined) {
-      // Acked all the same: this node is there, and the piece would be refused anywhere. But not
-      // when it is the sender this node does not know: views disagree (after a partition heals
-      // this node may still count it dead, others already do not), so it is left unacked, and
-      // the sender routes around this node and re-sends it to a parent that may know it
-      // ("Watching parents"). Acked, it was lost: 1,000 nodes, 10 % cut off for 15 s, 2,573
-      // contributions missing against 920.
+      // Acked all the same: this node is there, and the piece would be refused anywhere. But
+      // nacked when another node may take it ("Refusals and acks"): acked, it was lost (1,000
+      // nodes, 10 % cut off for 15 s: 2,573 contributions missing against 920).
       if (this.#refusalMayBeLocal(refused ?? 'malformed', m.id)) out.push({ type: 'send', to: from, message: { type: 'nack', id: m.id, second: m.second, contributors: m.contributors } })
       else if (m.ack === true) out.push({ type: 'send', to: from, message: ACK })
       return this.#drop(refused ?? 'malformed')
@@ -1552,8 +1552,16 @@ export class MergeCore {
     const c = this.#check(from, m.id, undefined, undefined, now)
     if (c === 'not-a-member') {
       // A root handing over after a heal, not known here yet: taken when it is (memberUp).
-      if (this.#strangerHistories.length >= MAX_STRANGER_HISTORIES) this.#strangerHistories.shift()
-      this.#strangerHistories.push({ from, m, at: now })
+      // Bounded in count and in bytes: the oldest go first.
+      const bytes = m.points.reduce((n, p) => n + pointSizeBound(p), 0)
+      const kept = this.#strangerHistories
+      while (kept.length > 0 && (kept.length >= MAX_STRANGER_HISTORIES || this.#strangerHistoryBytes + bytes > MAX_STRANGER_HISTORY_BYTES)) {
+        this.#strangerHistoryBytes -= kept.shift()!.bytes
+      }
+      if (bytes <= MAX_STRANGER_HISTORY_BYTES) {
+        kept.push({ from, m, at: now, bytes })
+        this.#strangerHistoryBytes += bytes
+      }
     }
     if (typeof c === 'string') return this.#drop(c)
     const { inst } = c
@@ -1615,6 +1623,7 @@ export class MergeCore {
           const late = t - this.#config.lateWindowSeconds * 1000
           const histories = this.#strangerHistories.filter((h) => h.at >= late)
           this.#strangerHistories = histories.filter((h) => !this.#isMember(h.from))
+          this.#strangerHistoryBytes = this.#strangerHistories.reduce((n, h) => n + h.bytes, 0)
           for (const h of histories) if (this.#isMember(h.from)) this.#onHistory(h.from, h.m, t, out)
           break
         }

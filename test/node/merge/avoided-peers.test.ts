@@ -677,3 +677,17 @@ test('a holder keeps a stranger\'s refused history and takes it once the strange
   core.tick(ms(T + 6))
   t.is(core.counters.historyMerged, 1)
 })
+
+test('a holder keeps the latest 64 refused stranger histories, not more', (t) => {
+  const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
+  const core = coreOf(root)
+  const strangers = Array.from({ length: 65 }, (_, i) => clusterPeerId(200 + i))
+  strangers.forEach((s, i) => {
+    const point = { second: T + i, value: scalar(1), minreporting: 1, nsources: 3, contributors: [memberKey(s)] }
+    core.handle(s, { type: 'history', id: ID, points: [point], done: true }, ms(T + 70, i))
+  })
+  core.memberUp(strangers[0]!, ms(T + 71))
+  core.memberUp(strangers[64]!, ms(T + 71))
+  core.tick(ms(T + 71))
+  t.deepEqual(core.queryLocal(ID, T, T + 65).map((p) => p.second), [T + 64], 'the oldest went first')
+})
