@@ -332,10 +332,16 @@ class MessageReader {
 
   contributors (field = 'contributors'): ContributorSet { return readContributors(this.r, this.f(field)) }
 
-  /** The expectation for `id`, or a MergeDecodeError of kind unknown-instrumentation naming `subject`. */
-  expectation (id: string, subject: DecodeSubject = { type: this.type, id }): DecodeExpectation {
+  /**
+   * The expectation for `id`, or a MergeDecodeError of kind unknown-instrumentation naming the
+   * message (with a partial's second and contributors; built only then, not per message).
+   */
+  expectation (id: string, second?: number, contributors?: ContributorSet): DecodeExpectation {
     const e = this.expectOf(id)
-    if (e === undefined) throw new MergeDecodeError(this.f('id'), `unknown instrumentation ${id}`, 'unknown-instrumentation', subject)
+    if (e === undefined) {
+      const subject: DecodeSubject = second === undefined ? { type: this.type, id } : { type: this.type, id, second, contributors }
+      throw new MergeDecodeError(this.f('id'), `unknown instrumentation ${id}`, 'unknown-instrumentation', subject)
+    }
     return e
   }
 
@@ -449,7 +455,7 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       if ((flags & 24) === 16) r.fail(m.f('flags'), 'a silent parent on a partial not resent')
       const hasValue = (flags & 2) !== 0
       if (hasValue !== (contributors.length > 0)) r.fail(m.f('value'), hasValue ? 'a value without contributors' : 'contributors without a value')
-      const value = hasValue ? m.value('value', m.expectation(id, { type, id, second, contributors })) : undefined
+      const value = hasValue ? m.value('value', m.expectation(id, second, contributors)) : undefined
       out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}), ...((flags & 8) !== 0 ? { resent: true } : {}), ...((flags & 16) !== 0 ? { silentParent: true } : {}) }
       break
     }
