@@ -91,6 +91,18 @@ export function disjoint (a: ContributorSet, b: ContributorSet): boolean {
   return true
 }
 
+/** Whether every contributor of `a` is in `b`. */
+export function isSubset (a: ContributorSet, b: ContributorSet): boolean {
+  if (a.length > b.length) return false
+  let j = 0
+  for (const x of a) {
+    while (j < b.length && b[j]! < x) j++
+    if (j === b.length || b[j] !== x) return false
+    j++
+  }
+  return true
+}
+
 /** The union of `a` and `b` (returns an input when the other is empty). */
 export function union (a: ContributorSet, b: ContributorSet): ContributorSet {
   if (b.length === 0) return a

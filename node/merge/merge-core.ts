@@ -15,7 +15,8 @@
  *   forwarded at once as its own `late` partial: nothing already sent is ever sent again.
  * - Exactly once. Every piece names its contributors. At every node, a piece whose contributors
  *   meet those already merged for (id, t) is refused whole (duplicate); at holders the ring
- *   applies the same rule per second (point-ring.ts). Contributors and senders must be members
+ *   applies the same rule per second, except that a piece holding every piece it meets there
+ *   takes their place (point-ring.ts). Contributors and senders must be members
  *   of the view (contributors that left within the late window still count).
  * - The root merges every piece into its ring when it arrives; at the deadline (or when every
  *   child has sent) it finalizes t: it sends what it merged for t to the replicas (`replica`)
@@ -28,8 +29,9 @@
  *   side's root handed its seconds to a node that was not the others' root: 30 to 42
  *   contributions of each second lost). A holder that refuses a history because it does not
  *   know the sender yet keeps it (the latest MAX_STRANGER_HISTORIES) and takes it once the
- *   sender is a member, within the late window. History merges per second:
- *   disjoint coverage adds, otherwise the point with more contributors is kept.
+ *   sender is a member, within the late window. History merges per second: disjoint coverage
+ *   adds; a point that holds every piece of the ring's it meets takes their place; otherwise the
+ *   point with more contributors is kept (point-ring.ts, HISTORY).
  * - Queries go to the root, then to each replica in turn on timeout; a holder answers from its
  *   ring; a node that is not a holder in its own view answers too, marked as such, and that
  *   answer is used only if no holder answers.

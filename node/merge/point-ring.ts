@@ -22,12 +22,17 @@
  *
  * HISTORY. mergePoint() takes a whole point from another holder (history) or the disk (restore).
  * Per second, two coverages merge when their contributor sets are known and disjoint (or one side
- * has nothing for that second); if any second conflicts, the point with more contributors
- * (summed over its seconds) is kept, since a value cannot be split by contributor. With
- * granularity 1 this is exactly "disjoint sets merge, otherwise keep the larger" per second.
+ * has nothing for that second). A value cannot be split by contributor, but at granularity 1 an
+ * open second keeps the pieces it was summed from (each merge's contributors and value): when
+ * every piece that meets the point's set lies inside it, the point takes their place and the
+ * others stay, exactly (a child's piece re-sent after a partition and merged here, then the
+ * cut-off side's point that already holds it). Otherwise, or at granularity > 1, a conflict
+ * keeps the point with more contributors (summed over its seconds). merge() takes a
+ * contribution that holds pieces the same way (a parent thought dead forwarding, late, what its
+ * child had re-sent past it).
  */
 import { HeatmeshError, limitValue, mergeValues, type Value } from '../../metad/index.js'
-import { disjoint, isContributorSet, NO_CONTRIBUTORS, union, type ContributorSet } from './contributors.js'
+import { disjoint, isContributorSet, isSubset, NO_CONTRIBUTORS, union, type ContributorSet } from './contributors.js'
 import type { ValueScope } from './spec.js'
 
 /** The ring's parameters. */
@@ -67,7 +72,10 @@ export interface StoredPoint {
 /** What merge() did with a contribution ('overflow': a count would pass 2^53 - 1, nothing changed). */
 export type RingMergeResult = 'merged' | 'duplicate' | 'too-late' | 'overflow'
 
-/** What mergePoint() did with a point. */
+/**
+ * What mergePoint() did with a point ('replaced': it took the place of what it overlapped, whole
+ * or the pieces it holds; 'kept': this ring's point holds more and stays).
+ */
 export type PointMergeResult = 'adopted' | 'merged' | 'replaced' | 'kept' | 'too-late' | 'invalid'
 
 /** Memory held by a ring (ringStats). */
@@ -86,6 +94,14 @@ interface Slot {
   readonly reporting: number[]
   /** Per second: the contributor set while open, undefined once closed. */
   readonly sets: Array<ContributorSet | undefined>
+  /** Granularity 1, while open and known: what the value is the sum of (HISTORY in the header). */
+  pieces: Piece[] | undefined
+}
+
+/** One merge into an open second: its contributors and its value. */
+interface Piece {
+  readonly contributors: ContributorSet
+  readonly value: Value
 }
 
 function folded (v: Value): boolean {
@@ -176,8 +192,9 @@ export class PointRing {
 
   /**
    * Merges one contribution for `second` (contributors non-empty, value of the ring's shape).
-   * Refused whole as a duplicate if a contributor is already merged for that second, as too late
-   * if the second is closed, as an overflow if a count would pass 2^53 - 1.
+   * Refused whole as a duplicate if a contributor is already merged for that second (unless, at
+   * granularity 1, every piece it meets lies inside it: it takes their place), as too late if
+   * the second is closed, as an overflow if a count would pass 2^53 - 1.
    */
   merge (second: number, contributors: ContributorSet, value: Value, nsources: number, nowSecond: number): RingMergeResult {
     if (contributors.length === 0) throw new RangeError('a contribution names at least one contributor')
@@ -189,12 +206,13 @@ export class PointRing {
       slot = this.#newSlot(start, limitValue(value, this.#config.maxKeys), off, nsources, nowSecond)
       slot.sets[off] = contributors
       slot.reporting[off] = contributors.length
+      if (this.#config.granularity === 1) slot.pieces = [{ contributors, value }]
       this.#newest = Math.max(this.#newest, second)
       return 'merged'
     }
     const set = slot.sets[off]
     if (set === undefined) return 'too-late'
-    if (!disjoint(set, contributors)) return 'duplicate'
+    if (!disjoint(set, contributors)) return this.#takePlaceOfPieces(slot, contributors, value, nsources) ? 'merged' : 'duplicate'
     // The value first: a merge that overflows leaves the slot untouched.
     if (this.#config.valueScope === 'interval' || (off === slot.first && slot.reporting.some((r) => r > 0))) {
       const merged = addValues(slot.value, value)
@@ -207,6 +225,7 @@ export class PointRing {
     slot.sets[off] = union(set, contributors)
     slot.reporting[off] = slot.reporting[off]! + contributors.length
     slot.nsources = Math.max(slot.nsources, nsources)
+    slot.pieces?.push({ contributors, value })
     this.#newest = Math.max(this.#newest, second)
     return 'merged'
   }
@@ -216,7 +235,7 @@ export class PointRing {
     const cutoff = nowSecond - this.#config.lateWindowSeconds
     const sets: Array<ContributorSet | undefined> = []
     for (let i = 0; i < g; i++) sets.push(start + i >= cutoff ? NO_CONTRIBUTORS : undefined)
-    const slot: Slot = { start, value, first, nsources, reporting: new Array<number>(g).fill(0), sets }
+    const slot: Slot = { start, value, first, nsources, reporting: new Array<number>(g).fill(0), sets, pieces: undefined }
     this.#slots.set(start, slot)
     const s = this.#starts
     let i = s.length
@@ -252,8 +271,7 @@ export class PointRing {
     const last = lastIndexWithData(rep)
     if (last >= 0) this.#newest = Math.max(this.#newest, p.second + last)
     if (mine === undefined) {
-      const slot = this.#newSlot(p.second, value, firstWithData(rep), p.nsources, nowSecond)
-      for (let i = 0; i < g; i++) { slot.reporting[i] = rep[i]!; slot.sets[i] = sets[i] }
+      this.#adopt(p, value, rep, sets, nowSecond)
       return 'adopted'
     }
     let conflict = false
@@ -264,12 +282,12 @@ export class PointRing {
       if (a === undefined || b === undefined || !disjoint(a, b)) conflict = true
     }
     if (conflict) {
+      if (p.contributors !== undefined && this.#takePlaceOfPieces(mine, p.contributors, value, p.nsources)) return 'replaced'
       const total = (r: readonly number[]): number => r.reduce((x, y) => x + y, 0)
       if (total(rep) <= total(mine.reporting)) return 'kept'
       this.#slots.delete(p.second)
       this.#starts.splice(this.#starts.indexOf(p.second), 1)
-      const slot = this.#newSlot(p.second, value, firstWithData(rep), p.nsources, nowSecond)
-      for (let i = 0; i < g; i++) { slot.reporting[i] = rep[i]!; slot.sets[i] = sets[i] }
+      this.#adopt(p, value, rep, sets, nowSecond)
       return 'replaced'
     }
     const theirFirst = firstWithData(rep)
@@ -288,7 +306,50 @@ export class PointRing {
       mine.reporting[i] = mine.reporting[i]! + rep[i]!
     }
     mine.nsources = Math.max(mine.nsources, p.nsources)
+    if (mine.pieces !== undefined && rep[0]! > 0) {
+      if (mine.sets[0] === undefined || p.contributors === undefined) mine.pieces = undefined
+      else mine.pieces.push({ contributors: p.contributors, value: p.value })
+    }
     return 'merged'
+  }
+
+  /** A slot made of point `p` alone. */
+  #adopt (p: StoredPoint, value: Value, rep: readonly number[], sets: ReadonlyArray<ContributorSet | undefined>, nowSecond: number): void {
+    const g = this.#config.granularity
+    const slot = this.#newSlot(p.second, value, firstWithData(rep), p.nsources, nowSecond)
+    for (let i = 0; i < g; i++) { slot.reporting[i] = rep[i]!; slot.sets[i] = sets[i] }
+    if (g === 1 && sets[0] !== undefined) slot.pieces = rep[0]! > 0 ? [{ contributors: sets[0], value: p.value }] : []
+  }
+
+  /**
+   * Granularity 1: `contributors` (with `value`) take the place of the pieces of `slot` that meet
+   * them, if every one of them lies inside (their counts are in `value` then) and it brings a
+   * contributor not merged yet; the other pieces stay. False, and nothing changed, otherwise
+   * (a piece straddles the set, nothing is new, or the pieces are not known).
+   */
+  #takePlaceOfPieces (slot: Slot, contributors: ContributorSet, value: Value, nsources: number): boolean {
+    // Nothing new (the same piece again): a duplicate, as ever.
+    if (slot.pieces === undefined || slot.sets[0] === undefined || isSubset(contributors, slot.sets[0])) return false
+    const rest: Piece[] = []
+    for (const piece of slot.pieces) {
+      if (disjoint(piece.contributors, contributors)) rest.push(piece)
+      else if (!isSubset(piece.contributors, contributors)) return false
+    }
+    let sum: Value | undefined = value
+    let set = contributors
+    for (const piece of rest) {
+      sum = addValues(sum, piece.value)
+      if (sum === undefined) return false
+      set = union(set, piece.contributors)
+    }
+    slot.value = limitValue(sum, this.#config.maxKeys)
+    slot.first = 0
+    slot.sets[0] = set
+    slot.reporting[0] = set.length
+    slot.nsources = Math.max(slot.nsources, nsources)
+    slot.pieces = [{ contributors, value }, ...rest]
+    this.#newest = Math.max(this.#newest, slot.start)
+    return true
   }
 
   /** The point of slot `start`, with its coverage (for history and the store) or without (queries). */
@@ -345,6 +406,7 @@ export class PointRing {
       if (start >= cutoff) break
       const slot = this.#slots.get(start)!
       for (let i = 0; i < g && start + i < cutoff; i++) slot.sets[i] = undefined
+      slot.pieces = undefined
     }
     this.#sweptBefore = Math.max(this.#sweptBefore, cutoff)
   }
@@ -355,6 +417,8 @@ export class PointRing {
     for (const slot of this.#slots.values()) {
       bytes += 96 + valueBytes(slot.value) + 16 * slot.reporting.length
       for (const set of slot.sets) if (set !== undefined) bytes += 8 * set.length
+      // A piece's set is shared with the messages it came in; its value is kept for it alone.
+      for (const piece of slot.pieces ?? []) bytes += 32 + valueBytes(piece.value)
     }
     return { points: this.#slots.size, approxBytes: bytes }
   }

@@ -4,8 +4,8 @@ import fc from 'fast-check'
 import { holds } from '../../metad/property.js'
 import { DecodeError } from '../../../metad/index.js'
 import {
-  contributorCount, contributorsOf, decodeContributors, disjoint, encodeContributors, hasContributor, isContributorSet, MAX_CONTRIBUTORS,
-  NO_CONTRIBUTORS, union
+  contributorCount, contributorsOf, decodeContributors, disjoint, encodeContributors, hasContributor, isContributorSet, isSubset,
+  MAX_CONTRIBUTORS, NO_CONTRIBUTORS, union
 } from '../../../node/merge/contributors.js'
 import { FieldDecodeError } from '../../../node/merge/wire.js'
 import { memberKey } from '../../../node/merge/tree.js'
@@ -35,6 +35,13 @@ test('disjoint and union agree with the sets they stand for', (t) => {
     const u = union(a, b)
     return disjoint(a, b) === expectDisjoint && disjoint(b, a) === expectDisjoint && isContributorSet(u) &&
       u.length === new Set([...a, ...b]).size && b.every((k) => hasContributor(u, k)) && a.every((k) => hasContributor(u, k))
+  }))
+})
+
+test('isSubset agrees with the sets it stands for', (t) => {
+  holds(t, fc.property(arbSet, arbSet, (a, b) => {
+    const sb = new Set(b)
+    return isSubset(a, b) === a.every((k) => sb.has(k)) && isSubset(a, union(a, b)) && isSubset(NO_CONTRIBUTORS, b)
   }))
 })
 

@@ -115,6 +115,56 @@ test('history with disjoint coverage merges; overlapping coverage keeps the larg
   t.is(r.merge(T + 1, [9], scalar(1), 1, T + 1), 'too-late', 'a point without coverage is closed')
 })
 
+test('a history point takes the place of the merged pieces it holds, and the others stay', (t) => {
+  const r = ring()
+  // A child's piece re-sent after a partition, merged here; a piece of this side; then the
+  // cut-off side's point that already holds the re-sent piece.
+  r.merge(T, [1, 2], scalar(3), 9, T)
+  r.merge(T, [7], scalar(10), 9, T)
+  t.is(r.mergePoint({ second: T, value: scalar(40), minreporting: 4, nsources: 9, contributors: [1, 2, 3, 4] }, T), 'replaced')
+  t.like(r.point(T, true), { minreporting: 5, contributors: [1, 2, 3, 4, 7] })
+  t.is(n(r.point(T, false)?.value), 50, 'the point (which counts 1 and 2) plus the piece of 7')
+  // Again, with a point holding that one and more.
+  t.is(r.mergePoint({ second: T, value: scalar(60), minreporting: 6, nsources: 9, contributors: [1, 2, 3, 4, 5, 6] }, T), 'replaced')
+  t.is(n(r.point(T, false)?.value), 70)
+  t.deepEqual(r.point(T, true)?.contributors, [1, 2, 3, 4, 5, 6, 7])
+  // A contribution already in is still refused, and a new one merges.
+  t.is(r.merge(T, [5], scalar(1), 9, T), 'duplicate')
+  t.is(r.merge(T, [8], scalar(1), 9, T), 'merged')
+  t.is(n(r.point(T, false)?.value), 71)
+})
+
+test('a contribution that holds merged pieces takes their place; the same piece again is a duplicate', (t) => {
+  const r = ring()
+  // A piece re-sent past a parent thought dead, merged here; then that parent's late piece,
+  // which combined it with its siblings'.
+  t.is(r.merge(T, [2], scalar(3), 9, T), 'merged')
+  t.is(r.merge(T, [7], scalar(10), 9, T), 'merged')
+  t.is(r.merge(T, [1, 2, 3], scalar(8), 9, T), 'merged')
+  t.is(n(r.point(T, false)?.value), 18)
+  t.deepEqual(r.point(T, true)?.contributors, [1, 2, 3, 7])
+  t.is(r.merge(T, [1, 2, 3], scalar(8), 9, T), 'duplicate')
+  t.is(r.merge(T, [3, 7, 8], scalar(1), 9, T), 'duplicate', 'it straddles the piece of 1, 2 and 3')
+  t.is(n(r.point(T, false)?.value), 18)
+  t.is(r.point(T, false)?.minreporting, 4)
+})
+
+test('a history point that straddles a merged piece cannot be split: the larger is kept', (t) => {
+  const r = ring()
+  r.merge(T, [1, 2], scalar(3), 9, T)
+  r.merge(T, [7], scalar(10), 9, T)
+  t.is(r.mergePoint({ second: T, value: scalar(20), minreporting: 2, nsources: 9, contributors: [2, 3] }, T), 'kept')
+  t.is(n(r.point(T, false)?.value), 13)
+  t.is(r.mergePoint({ second: T, value: scalar(50), minreporting: 4, nsources: 9, contributors: [2, 3, 4, 5] }, T), 'replaced')
+  t.is(n(r.point(T, false)?.value), 50, 'the larger point, whole: 1 and 7 are lost with it')
+  // Past the late window the pieces are gone with the sets: nothing is taken apart.
+  const old = ring({ lateWindowSeconds: 10 })
+  old.merge(T, [1], scalar(1), 9, T)
+  old.sweep(T + 11)
+  t.is(old.mergePoint({ second: T, value: scalar(5), minreporting: 2, nsources: 9, contributors: [1, 2] }, T + 11), 'replaced')
+  t.is(n(old.point(T, false)?.value), 5)
+})
+
 test('history of granularity 5 merges per second and refuses misaligned or misshapen points', (t) => {
   const r = ring({ granularity: 5 })
   r.merge(T + 1, [1], scalar(1), 2, T + 1)
