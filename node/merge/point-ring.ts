@@ -17,7 +17,7 @@
  *
  * EXACTLY ONCE. Each second of a slot keeps the set of contributors merged for it while the
  * second is within the late window (lateWindowSeconds): a contribution whose set meets it is a
- * duplicate and is refused whole. Older seconds are closed: their sets are dropped (memory) and
+ * duplicate and is refused whole, unless it holds every piece it meets (HISTORY). Older seconds are closed: their sets are dropped (memory) and
  * nothing more is merged into them (too-late). A restored point without sets is closed likewise.
  *
  * HISTORY. mergePoint() takes a whole point from another holder (history) or the disk (restore).
