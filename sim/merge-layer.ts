@@ -190,8 +190,7 @@ export function createMergeLayer (options: MergeLayerOptions): MergeLayer {
         continue
       }
       const m = o.message
-      // A held copy (held: true) is not merged yet: it is replicated again when it is.
-      if (m.type === 'replica' && m.held !== true) {
+      if (m.type === 'replica') {
         const slot = `${m.id}\u0000${m.second}`
         const after = now - (m.second + 1) * 1000
         const sends = rootSends.get(slot)

@@ -48,20 +48,6 @@ export interface MergeConfig {
    * be. 0: every child is always waited for. @default 3
    */
   readonly absentChildSeconds: number
-  /**
-   * A root holds a resent piece this long before merging it, so that the combined piece it may
-   * duplicate (from a parent that was slow, not gone) is taken whole when it comes late. After
-   * a partition heals that piece can come as the cut-off side's handover, which views take
-   * seconds to agree on: 10 s, not 5 (200 and 1,000 nodes, 10 and 30 % cut off, four seeds
-   * each: 1,678 contributions missing with 5 s, 187 with 10). Since rings keep the pieces of
-   * open seconds (point-ring.ts) a combined piece that comes after the copy takes its place at
-   * the root that merged it, but a copy merged at another root (views disagree after a heal) is
-   * inside that root's point, which straddles the combined piece: 1,000 nodes, 30 % cut off,
-   * 1,294 missing with no hold, 165 with 3 s, 68 with 5 s, 0 with 10 s. The price: a piece
-   * re-sent past a silently dead parent reaches the root's ring 10 s late, not 5.
-   * @default 10000
-   */
-  readonly resentHoldMs: number
 }
 
 /** The defaults (see MergeConfig). */
@@ -81,8 +67,7 @@ export const DEFAULT_MERGE_CONFIG: MergeConfig = Object.freeze({
   slowParentTimeoutMs: 8000,
   slowParentMemoryMs: 600_000,
   slowMemberMs: 600_000,
-  absentChildSeconds: 3,
-  resentHoldMs: 10_000
+  absentChildSeconds: 3
 })
 
 /** The widest window of seconds a core accepts partials for (late window plus clock skew): an hour. */

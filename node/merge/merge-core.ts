@@ -56,9 +56,13 @@
  *   siblings' (or hand it over as the cut-off side's root): had the resent copy reached the root first,
  *   the root would refuse that whole combined piece, siblings' counts and all (0.3 % of the
  *   counts at 1,000 nodes with 5 % of them 2 s slow). So such a piece is marked silentParent:
- *   the nodes on its way do not record it (the combined one is not refused there), and the
- *   root holds it for resentHoldMs (its replicas hold a copy, in case the root dies) before
- *   merging it if it is still disjoint: the late combined piece, if any, is taken whole first.
+ *   the nodes on its way, the root included, do not record it (the combined one is not refused
+ *   there), and the root merges it alone into its ring (replicated alone), where the combined
+ *   piece, if it comes, takes its place (point-ring.ts). If that piece reaches another node
+ *   that took itself for the root (views disagree after a heal), the two meet in history,
+ *   which carries each open second's pieces: the copy is refused alone there. (Until session
+ *   15 the root held such a piece 10 s instead, so that the combined one came first: seconds
+ *   after a silent crash were whole at the root 13 s after their end, p99, now 3 s.)
  *   A dead parent costs its children no second, at any fleet size, for one small message per
  *   child, parent and interval. It is not tried again blindly after unreachableMs (that would
  *   lose a second of partials every time until its death is known, 16 s and more at 10,000
@@ -252,8 +256,6 @@ export interface MergeCounters {
   parentsSilent: number
   /** Partials re-sent because the parent they went to proved silent or gone before acking them. */
   resent: number
-  /** Resent pieces a root held for resentHoldMs before merging them. */
-  held: number
   /** Partials a parent nacked (refused for a reason another node may not have), sent again. */
   nacked: number
   /** Parents taken for silent that answered late, and are given a longer watch timeout since. */
@@ -296,8 +298,6 @@ interface Instrumentation {
   handover: Handover | undefined
   readonly seconds: SecondTable
   lastFinalized: number | undefined
-  /** Resent pieces held as root, and copies held as replica, waiting out resentHoldMs (made at the first). */
-  held: HeldPiece[] | undefined
   /** Children that had sent nothing when this node's seconds went up, and for how many seconds in a row (made at the first; "Absent children"). */
   absent: Map<PeerId, number> | undefined
 }
@@ -337,16 +337,6 @@ function copyPartial (m: PartialMessage, ack: boolean | undefined, resent: boole
 
 function resentFlags (r: Resent | undefined): { resent?: true, silentParent?: true } {
   return r === undefined ? {} : r === 'silent' ? { resent: true, silentParent: true } : { resent: true }
-}
-
-/** A resent piece a root holds, or a replica holds a copy of (see "Watching parents"). */
-interface HeldPiece {
-  readonly second: number
-  readonly contributors: ContributorSet
-  readonly value: Value
-  readonly until: number
-  /** Held as a replica's copy: merged into this node's ring when due, never sent up. */
-  readonly copy: boolean
 }
 
 interface PendingQuery {
@@ -473,7 +463,7 @@ export class MergeCore {
   readonly #restore: Map<InstrumentationId, readonly StoredPoint[]>
   readonly #counters: MergeCounters = {
     received: {}, merged: 0, forwarded: 0, late: 0, finalized: 0, replicasSent: 0, replicasMerged: 0, historyMerged: 0, recomputes: 0,
-    restoreRejected: 0, sendFailures: 0, parentsSilent: 0, resent: 0, held: 0, nacked: 0, slowParents: 0, internalErrors: 0,
+    restoreRejected: 0, sendFailures: 0, parentsSilent: 0, resent: 0, nacked: 0, slowParents: 0, internalErrors: 0,
     dropped: { malformed: 0, 'unknown-instrumentation': 0, 'not-a-member': 0, duplicate: 0, 'too-late': 0, 'too-early': 0, 'wrong-shape': 0, unsolicited: 0 }
   }
 
@@ -740,7 +730,6 @@ export class MergeCore {
       return
     }
     if (m.value === undefined) return
-    if (m.silentParent === true) { this.#hold(inst, m.second, m.contributors, m.value, t, out); return }
     // This node is the root now: the piece joins the ring (which refuses an overlap) as a late one.
     const r = this.#ringLate(inst, pos, m.second, m.contributors, m.value, Math.floor(t / 1000), out)
     if (r !== 'merged') { this.#drop(r); return }
@@ -877,7 +866,7 @@ export class MergeCore {
     // The table spans the L + S + 1 seconds a core accepts (#secondInRange), and one more.
     const inst: Instrumentation = {
       id, spec, key: instrumentationKey(id), expect: expectationOf(spec), zero: zeroOf(spec), ring: new PointRing(this.#ringConfig(spec)),
-      position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, handover: undefined, seconds: new SecondTable(this.#config.lateWindowSeconds + this.#config.maxClockSkewSeconds + 2), lastFinalized: undefined, held: undefined, absent: undefined
+      position: undefined, positionVersion: -1, stale: true, height: 0, holders: [], wasRoot: false, handover: undefined, seconds: new SecondTable(this.#config.lateWindowSeconds + this.#config.maxClockSkewSeconds + 2), lastFinalized: undefined, absent: undefined
     }
     this.#instrumentations.set(id, inst)
     const restored = this.#restore.get(id)
@@ -989,9 +978,10 @@ export class MergeCore {
     }
     if (inst.wasRoot && !isRoot) {
       // Hand over: the new root may not have heard of the seconds this node finalized while the
-      // others still saw it as root. The points carry their contributors, so nothing doubles.
+      // others still saw it as root. The points carry their contributors, so nothing doubles, and
+      // an open second's pieces, so that one the new root holds inside a larger is refused alone.
       const from = nowSecond - this.#config.lateWindowSeconds
-      inst.handover = { points: inst.ring.points(from, Infinity, true), until: now + this.#config.lateWindowSeconds * 1000, to: pos.holders[0]! }
+      inst.handover = { points: inst.ring.points(from, Infinity, true, true), until: now + this.#config.lateWindowSeconds * 1000, to: pos.holders[0]! }
       this.#sendHistory(inst, inst.handover.to, inst.handover.points, out)
       // What the pending seconds merged into the ring travelled with those points.
       for (const a of inst.seconds.values()) if (!a.forwarded) a.ringed = EMPTY_DELTA
@@ -1042,23 +1032,22 @@ export class MergeCore {
     const nowSecond = Math.floor(now / 1000)
     const maxKeys = this.#config.maxKeys
     // A resent piece may duplicate one its first parent forwarded: combined with others, the
-    // overlap would cost them all at the ancestor that refuses it; alone, only itself.
-    if (resent === 'silent' && pos.parent === undefined) {
-      this.#hold(inst, a.second, contributors, value, now, out)
-      return 'merged'
-    }
-    if (a.forwarded || (resent !== undefined && pos.parent !== undefined)) {
+    // overlap would cost them all at the ancestor that refuses it; alone, only itself. One whose
+    // first parent only went silent joins the root's ring alone too: that parent's combined
+    // piece, should it come later, takes its place there (point-ring.ts).
+    if (a.forwarded || resent === 'silent' || (resent !== undefined && pos.parent !== undefined)) {
       if (pos.parent === undefined) {
         const r = this.#ringLate(inst, pos, a.second, contributors, value, nowSecond, out)
         if (r !== 'merged') return r
       } else {
         this.#sendPartial(pos.parent, { type: 'partial', id: inst.id, second: a.second, contributors, value: limitValue(value, maxKeys), late: true, ...resentFlags(resent) }, now, out)
       }
-      // A piece whose first parent only went silent is not recorded on its way: that parent may
-      // forward it yet, late and combined with others, and that combined piece must not be
-      // refused here for it (the root holds the copy until then). One from a parent known gone
-      // is: what that parent forwarded went before it, and a later duplicate is refused alone.
-      if (resent !== 'silent' || pos.parent === undefined) a.merged = union(a.merged, contributors)
+      // A piece whose first parent only went silent is not recorded, here or on its way: that
+      // parent may forward it yet, late and combined with others, and that combined piece must
+      // not be refused for it (the root's ring takes it in the copy's place). One from a parent
+      // known gone is: what that parent forwarded went before it, and a later duplicate is
+      // refused alone.
+      if (resent !== 'silent') a.merged = union(a.merged, contributors)
       this.#counters.late++
       this.#counters.merged++
       return 'merged'
@@ -1162,42 +1151,6 @@ export class MergeCore {
     // Who sent matters only until the second went up (#maybeFlush).
     a.arrived = undefined
     if (a.merged === this.#selfSet && pos.parent !== undefined && inst.seconds.get(a.second) === a) inst.seconds.set(a.second, this.#ownDone)
-  }
-
-  /**
-   * A root holds a resent piece for resentHoldMs: a late combined piece with the same
-   * contributors wins. Its replicas hold a copy as long, so a root that dies meanwhile loses none.
-   */
-  #hold (inst: Instrumentation, second: number, contributors: ContributorSet, value: Value, now: number, out: MergeOutput[]): void {
-    ;(inst.held ??= []).push({ second, contributors, value, until: now + this.#config.resentHoldMs, copy: false })
-    this.#counters.held++
-    for (const h of this.#positionOf(inst).holders) {
-      if (h !== this.#self) out.push({ type: 'send', to: h, message: { type: 'replica', id: inst.id, second, contributors, value, nsources: inst.spec.expectedSources, held: true } })
-    }
-  }
-
-  /** Held pieces whose time is up join the ring (or, if this node is no longer root, go up). */
-  #release (inst: Instrumentation, now: number, out: MergeOutput[]): void {
-    const held = inst.held
-    if (held === undefined || held[0] === undefined || held[0].until > now) return
-    const due = held.filter((p) => p.until <= now)
-    inst.held = held.length === due.length ? undefined : held.filter((p) => p.until > now)
-    const pos = this.#positionOf(inst)
-    for (const p of due) {
-      if (this.#secondInRange(p.second, now) !== undefined) { this.#counters.dropped['too-late']++; continue }
-      if (p.copy && pos.parent !== undefined) {
-        // A replica's copy: into its own ring (the root replicates what it merges too; one is refused).
-        const r = this.#mergeReplica(inst, p.second, p.contributors, p.value, inst.spec.expectedSources, now, out)
-        if (r !== 'merged') this.#counters.dropped[r]++
-        continue
-      }
-      if (pos.parent !== undefined) {
-        this.#sendPartial(pos.parent, { type: 'partial', id: inst.id, second: p.second, contributors: p.contributors, value: limitValue(p.value, this.#config.maxKeys), late: true, ...resentFlags('silent') }, now, out)
-        continue
-      }
-      const r = this.#ringLate(inst, pos, p.second, p.contributors, p.value, Math.floor(now / 1000), out)
-      if (r === 'merged') { this.#counters.late++; this.#counters.merged++ } else this.#counters.dropped[r]++
-    }
   }
 
   /** Merges a piece into the ring of this root at once (a late or resent piece), replicated and stored. */
@@ -1436,7 +1389,7 @@ export class MergeCore {
           out.push({ type: 'send', to: from, message: { type: 'history', id: m.id, points: [], done: true } })
           return
         }
-        this.#sendHistory(inst, from, inst.ring.points(m.from, m.to, true), out)
+        this.#sendHistory(inst, from, inst.ring.points(m.from, m.to, true, true), out)
         return
       }
       case 'history': return this.#onHistory(from, m, now, out)
@@ -1537,10 +1490,6 @@ export class MergeCore {
     const range = this.#secondInRange(m.second, now)
     if (range !== undefined) return this.#drop(range)
     const { inst } = c
-    if (m.held === true) {
-      ;(inst.held ??= []).push({ second: m.second, contributors: m.contributors, value: m.value, until: now + this.#config.resentHoldMs, copy: true })
-      return
-    }
     const r = this.#mergeReplica(inst, m.second, m.contributors, m.value, m.nsources, now, out)
     if (r !== 'merged') this.#drop(r)
   }
@@ -1574,7 +1523,7 @@ export class MergeCore {
     const { inst } = c
     const nowSecond = Math.floor(now / 1000)
     for (const p of m.points) {
-      if (!valueFits(inst.spec, p.value)) { this.#drop('wrong-shape'); continue }
+      if (!valueFits(inst.spec, p.value) || p.pieces?.some((piece) => !valueFits(inst.spec, piece.value)) === true) { this.#drop('wrong-shape'); continue }
       const r = inst.ring.mergePoint(p, nowSecond)
       if (r === 'invalid') { this.#drop('malformed'); continue }
       if (r === 'too-late') { this.#drop('too-late'); continue }
@@ -1666,7 +1615,6 @@ export class MergeCore {
     const forget = nowSecond % FORGET_EVERY_S === 0
     for (const inst of this.#instrumentations.values()) {
       this.#transitions(inst, now, out)
-      this.#release(inst, now, out)
       inst.ring.sweep(nowSecond)
       if (forget) inst.seconds.forgetBefore(cutoff)
     }

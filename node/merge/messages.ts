@@ -27,11 +27,13 @@
  *   6 query-reply     requestId:uv id holder:u8 n:uv point*n
  *   7 ack             (no body)
  *   8 ack-request     (no body)
- *   9 held replica    as replica: a copy of a piece the root holds (see MergeConfig.resentHoldMs)
+ *   9                 (unused: a copy of a resent piece the root held, until session 15)
  *   10 nack           id second:uv contributors (the refused partial's)
  *   point            = second:uv minreporting:uv nsources:uv flags:u8 (bit0 truncated,
- *                      bit1 contributors, bit2 seconds) [contributors] [n:uv (reporting:uv
- *                      has:u8 [contributors])*n] value:bytes
+ *                      bit1 contributors, bit2 seconds, bit3 pieces) [contributors] [n:uv
+ *                      (reporting:uv has:u8 [contributors])*n] [n:uv (contributors
+ *                      value:bytes)*n] value:bytes
+ *                      (pieces: history of an open second, what the value sums, point-ring.ts)
  *   contributors     = see contributors.ts (count, then gaps)
  *   value            = metad's encodeValue bytes
  *
@@ -47,7 +49,7 @@
  */
 import { DecodeError, decodeValue, encodedValueLength, encodeValue, type DecodeExpectation, type Value } from '../../metad/index.js'
 import { contributorsLength, contributorsSizeBound, MAX_CONTRIBUTORS, readContributors, writeContributors, type ContributorSet } from './contributors.js'
-import type { SecondCoverage, StoredPoint } from './point-ring.js'
+import type { PointPiece, SecondCoverage, StoredPoint } from './point-ring.js'
 import { ByteReader, ByteWriter, FieldDecodeError, isPrintableAscii, uvLength } from './wire.js'
 
 /** The version byte this codec writes and the only one it reads. */
@@ -88,8 +90,9 @@ export interface PartialMessage {
   readonly resent?: boolean
   /**
    * Resent because its first parent went silent (an overdue ack), not because it is known gone:
-   * that parent may be slow and still forward the piece, late and combined with others, so a
-   * root holds this one for resentHoldMs before merging it (merge-core.ts).
+   * that parent may be slow and still forward the piece, late and combined with others, so the
+   * nodes on its way do not record this one, and that combined piece takes its place in the
+   * root's ring (merge-core.ts).
    */
   readonly silentParent?: boolean
 }
@@ -112,11 +115,6 @@ export interface ReplicaMessage {
   readonly contributors: ContributorSet
   readonly value: Value
   readonly nsources: number
-  /**
-   * A copy of a resent piece the root holds for resentHoldMs before merging it: the replica
-   * holds it as long, so that the piece outlives the root if it dies meanwhile.
-   */
-  readonly held?: boolean
 }
 
 /**
@@ -206,7 +204,7 @@ function writePoint (w: ByteWriter, p: StoredPoint): void {
   w.uv(p.second)
   w.uv(p.minreporting)
   w.uv(p.nsources)
-  w.u8((p.truncated === true ? 1 : 0) | (p.contributors !== undefined ? 2 : 0) | (p.seconds !== undefined ? 4 : 0))
+  w.u8((p.truncated === true ? 1 : 0) | (p.contributors !== undefined ? 2 : 0) | (p.seconds !== undefined ? 4 : 0) | (p.pieces !== undefined ? 8 : 0))
   if (p.contributors !== undefined) writeContributors(w, p.contributors)
   if (p.seconds !== undefined) {
     w.uv(p.seconds.length)
@@ -215,6 +213,10 @@ function writePoint (w: ByteWriter, p: StoredPoint): void {
       w.u8(s.contributors === undefined ? 0 : 1)
       if (s.contributors !== undefined) writeContributors(w, s.contributors)
     }
+  }
+  if (p.pieces !== undefined) {
+    w.uv(p.pieces.length)
+    for (const piece of p.pieces) { writeContributors(w, piece.contributors); w.bytes(encodeValue(piece.value)) }
   }
   w.bytes(encodeValue(p.value))
 }
@@ -254,7 +256,7 @@ export function mergeMessageByteLength (m: MergeMessage): number {
 export function encodeMergeMessage (m: MergeMessage): Uint8Array {
   const w = new ByteWriter(256)
   w.u8(MERGE_WIRE_VERSION)
-  w.u8(m.type === 'replica' && m.held === true ? HELD_REPLICA_CODE : TYPE_CODE[m.type])
+  w.u8(TYPE_CODE[m.type])
   switch (m.type) {
     case 'partial':
       writeId(w, m.id); w.uv(m.second); writeContributors(w, m.contributors)
@@ -299,7 +301,12 @@ export function pointSizeBound (p: StoredPoint): number {
   let n = 40
   if (p.contributors !== undefined) n += contributorsSizeBound(p.contributors)
   if (p.seconds !== undefined) for (const s of p.seconds) n += 10 + (s.contributors === undefined ? 0 : contributorsSizeBound(s.contributors))
-  const v = p.value
+  if (p.pieces !== undefined) for (const piece of p.pieces) n += 10 + contributorsSizeBound(piece.contributors) + valueSizeBound(piece.value)
+  return n + valueSizeBound(p.value)
+}
+
+function valueSizeBound (v: Value): number {
+  let n = 0
   switch (v.type) {
     case 'scalar': n += 12; break
     case 'distribution': n += 40 + 11 * v.dist.index.length; break
@@ -373,7 +380,7 @@ class MessageReader {
       const minreporting = r.uvMax(this.f(at('minreporting')), MAX_CONTRIBUTORS)
       const nsources = r.uvMax(this.f(at('nsources')), MAX_CONTRIBUTORS)
       const flags = r.u8(this.f(at('flags')))
-      if (flags > 7) r.fail(this.f(at('flags')), `unknown flags ${flags}`)
+      if (flags > 15) r.fail(this.f(at('flags')), `unknown flags ${flags}`)
       const contributors = (flags & 2) !== 0 ? this.contributors(at('contributors')) : undefined
       let seconds: SecondCoverage[] | undefined
       if ((flags & 4) !== 0) {
@@ -395,12 +402,22 @@ class MessageReader {
       if (contributors !== undefined && contributors.length !== minreporting) {
         r.fail(this.f(at('minreporting')), `${minreporting} but ${contributors.length} contributors`)
       }
+      let pieces: PointPiece[] | undefined
+      if ((flags & 8) !== 0) {
+        // Whether they add up to the contributors is the ring's to check (point-ring.ts).
+        const of = contributors ?? r.fail(this.f(at('pieces')), 'pieces without contributors')
+        const np = r.uvMax(this.f(at('pieces')), of.length)
+        if (np * 4 > r.left) r.fail(this.f(at('pieces')), `${np} pieces need at least ${np * 4} bytes, ${r.left} left`)
+        pieces = []
+        for (let k = 0; k < np; k++) pieces.push({ contributors: this.contributors(at(`pieces[${k}].contributors`)), value: this.value(at(`pieces[${k}].value`), expect) })
+      }
       const value = this.value(at('value'), expect)
       out.push({
         second, value, minreporting, nsources,
         ...((flags & 1) !== 0 ? { truncated: true } : {}),
         ...(contributors !== undefined ? { contributors } : {}),
-        ...(seconds !== undefined ? { seconds } : {})
+        ...(seconds !== undefined ? { seconds } : {}),
+        ...(pieces !== undefined ? { pieces } : {})
       })
     }
     return out
@@ -414,9 +431,7 @@ class MessageReader {
   }
 }
 
-const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack', 'ack-request', 'replica', 'nack']
-/** The code of a held replica (a replica message with `held`). */
-const HELD_REPLICA_CODE = 9
+const TYPE_OF_CODE: Array<MergeMessage['type'] | undefined> = [undefined, 'partial', 'replica', 'history-request', 'history', 'query', 'query-reply', 'ack', 'ack-request', undefined, 'nack']
 
 /**
  * Decodes bytes from a peer into a message, validating every field (see the module header).
@@ -466,7 +481,7 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       if (contributors.length === 0) r.fail(m.f('contributors'), 'a replica names at least one contributor')
       const nsources = r.uvMax(m.f('nsources'), MAX_CONTRIBUTORS)
       const value = m.value('value', m.expectation(id))
-      out = { type, id, second, contributors, value, nsources, ...(code === HELD_REPLICA_CODE ? { held: true } : {}) }
+      out = { type, id, second, contributors, value, nsources }
       break
     }
     case 'history-request': {

@@ -32,7 +32,7 @@
  * child had re-sent past it).
  */
 import { HeatmeshError, limitValue, mergeValues, type Value } from '../../metad/index.js'
-import { disjoint, isContributorSet, isSubset, NO_CONTRIBUTORS, union, type ContributorSet } from './contributors.js'
+import { disjoint, isContributorSet, isSubset, NO_CONTRIBUTORS, sameContributors, union, type ContributorSet } from './contributors.js'
 import type { ValueScope } from './spec.js'
 
 /** The ring's parameters. */
@@ -67,6 +67,12 @@ export interface StoredPoint {
   readonly contributors?: ContributorSet
   /** Granularity > 1: per second of the slot, in order (length = granularity). */
   readonly seconds?: readonly SecondCoverage[]
+  /**
+   * Granularity 1, in history while the second is open: the pieces the value is the sum of
+   * (disjoint, their union the contributors). A ring merges them one by one, so that a piece
+   * it already holds inside a larger one is refused alone (HISTORY in the header).
+   */
+  readonly pieces?: readonly PointPiece[]
 }
 
 /** What merge() did with a contribution ('overflow': a count would pass 2^53 - 1, nothing changed). */
@@ -95,11 +101,11 @@ interface Slot {
   /** Per second: the contributor set while open, undefined once closed. */
   readonly sets: Array<ContributorSet | undefined>
   /** Granularity 1, while open and known: what the value is the sum of (HISTORY in the header). */
-  pieces: Piece[] | undefined
+  pieces: PointPiece[] | undefined
 }
 
 /** One merge into an open second: its contributors and its value. */
-interface Piece {
+export interface PointPiece {
   readonly contributors: ContributorSet
   readonly value: Value
 }
@@ -266,6 +272,10 @@ export class PointRing {
       rep.push(c.contributors?.length ?? c.reporting)
       sets.push(open(i, c.contributors))
     }
+    if (p.pieces !== undefined) {
+      if (g !== 1 || p.contributors === undefined || !arePiecesOf(p.pieces, p.contributors)) return 'invalid'
+      if (p.second >= cutoff) return this.#mergePieces({ ...p, contributors: p.contributors, pieces: p.pieces }, nowSecond)
+    }
     const value = limitValue(p.value, this.#config.maxKeys)
     const mine = this.#slots.get(p.second)
     const last = lastIndexWithData(rep)
@@ -313,6 +323,13 @@ export class PointRing {
     return 'merged'
   }
 
+  /** An open second's point, piece by piece: each merges or is refused on its own. */
+  #mergePieces (p: StoredPoint & { readonly contributors: ContributorSet, readonly pieces: readonly PointPiece[] }, nowSecond: number): PointMergeResult {
+    let merged = false
+    for (const piece of p.pieces) if (this.merge(p.second, piece.contributors, piece.value, p.nsources, nowSecond) === 'merged') merged = true
+    return merged ? 'merged' : 'kept'
+  }
+
   /** A slot made of point `p` alone. */
   #adopt (p: StoredPoint, value: Value, rep: readonly number[], sets: ReadonlyArray<ContributorSet | undefined>, nowSecond: number): void {
     const g = this.#config.granularity
@@ -330,7 +347,7 @@ export class PointRing {
   #takePlaceOfPieces (slot: Slot, contributors: ContributorSet, value: Value, nsources: number): boolean {
     // Nothing new (the same piece again): a duplicate, as ever.
     if (slot.pieces === undefined || slot.sets[0] === undefined || isSubset(contributors, slot.sets[0])) return false
-    const rest: Piece[] = []
+    const rest: PointPiece[] = []
     for (const piece of slot.pieces) {
       if (disjoint(piece.contributors, contributors)) rest.push(piece)
       else if (!isSubset(piece.contributors, contributors)) return false
@@ -352,25 +369,28 @@ export class PointRing {
     return true
   }
 
-  /** The point of slot `start`, with its coverage (for history and the store) or without (queries). */
-  point (start: number, withCoverage: boolean): StoredPoint | undefined {
+  /**
+   * The point of slot `start`, with its coverage (for history and the store) or without
+   * (queries), and with the pieces of an open second (history).
+   */
+  point (start: number, withCoverage: boolean, withPieces = false): StoredPoint | undefined {
     const slot = this.#slots.get(start)
-    return slot === undefined ? undefined : this.#export(slot, withCoverage)
+    return slot === undefined ? undefined : this.#export(slot, withCoverage, withPieces)
   }
 
-  /** The points whose slots overlap [from, to) (seconds), oldest first. */
-  points (from: number, to: number, withCoverage: boolean): StoredPoint[] {
+  /** The points whose slots overlap [from, to) (seconds), oldest first (as point()). */
+  points (from: number, to: number, withCoverage: boolean, withPieces = false): StoredPoint[] {
     const g = this.#config.granularity
     const out: StoredPoint[] = []
     for (const start of this.#starts) {
       if (start + g <= from) continue
       if (start >= to) break
-      out.push(this.#export(this.#slots.get(start)!, withCoverage))
+      out.push(this.#export(this.#slots.get(start)!, withCoverage, withPieces))
     }
     return out
   }
 
-  #export (slot: Slot, withCoverage: boolean): StoredPoint {
+  #export (slot: Slot, withCoverage: boolean, withPieces: boolean): StoredPoint {
     const g = this.#config.granularity
     const past = slot.start + g <= this.#newest
     let min = Infinity
@@ -383,7 +403,12 @@ export class PointRing {
       ...(folded(slot.value) ? { truncated: true } : {})
     }
     if (!withCoverage) return base
-    if (g === 1) return slot.sets[0] === undefined ? base : { ...base, contributors: slot.sets[0] }
+    if (g === 1) {
+      if (slot.sets[0] === undefined) return base
+      // One piece says no more than the point does.
+      const pieces = withPieces && slot.pieces !== undefined && slot.pieces.length > 1 ? slot.pieces.slice() : undefined
+      return pieces === undefined ? { ...base, contributors: slot.sets[0] } : { ...base, contributors: slot.sets[0], pieces }
+    }
     return { ...base, seconds: slot.reporting.map((reporting, i) => (slot.sets[i] === undefined ? { reporting } : { reporting, contributors: slot.sets[i] })) }
   }
 
@@ -422,6 +447,16 @@ export class PointRing {
     }
     return { points: this.#slots.size, approxBytes: bytes }
   }
+}
+
+/** Whether `pieces` are non-empty, disjoint sets whose union is `contributors`. */
+function arePiecesOf (pieces: readonly PointPiece[], contributors: ContributorSet): boolean {
+  let all: ContributorSet = NO_CONTRIBUTORS
+  for (const piece of pieces) {
+    if (piece.contributors.length === 0 || !isContributorSet(piece.contributors) || !disjoint(all, piece.contributors)) return false
+    all = union(all, piece.contributors)
+  }
+  return sameContributors(all, contributors)
 }
 
 function lastIndexWithData (reporting: readonly number[]): number {

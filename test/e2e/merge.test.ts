@@ -153,8 +153,8 @@ test.serial('a mid-tree node frozen (its connections stay open, nothing answers)
     t.log(`froze ${victim.name} (children ${children.map((d) => d.name).join(', ')}; parents routed around for a missing ack: ${silent.join(', ')}) -> six merged again from second ${merged}, ${merged - frozenAt} s after`)
     const hosts = mesh.map((d) => d.name)
     const others = live.filter((d) => d !== victim).map((d) => d.name)
-    // Re-sent pieces wait out the root's resentHoldMs (5 s) before they count: the last second
-    // checked is complete about 2 + 6 s after it ends.
+    // Re-sent pieces count once they reach the root (an overdue ack, then the next sweep): the
+    // last second checked is complete a few seconds after it ends.
     while (nowSecond() < merged + 12) await sleep(500)
     for (const p of await raw(asker, id, frozenAt - 2, merged + 3 - (frozenAt - 2))) {
       t.is(excessOver(p.value, syntheticTruthCa(hosts, p.start_time, DECOMPOSITION)), undefined, `second ${p.start_time}`)

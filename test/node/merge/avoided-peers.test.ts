@@ -13,8 +13,6 @@ const T = 1_750_000_000
 const ms = (second: number, offset = 0): number => second * 1000 + offset
 const SPEC: InstrumentationSpec = { shape: 'scalar', granularity: 1, retentionTime: 600, persistData: false, valueScope: 'interval', expectedSources: 3 }
 const SHAPE = { fanIn: 2, replicas: 1 }
-/** How long a root holds a resent piece, in whole seconds. */
-const HOLD_S = DEFAULT_MERGE_CONFIG.resentHoldMs / 1000
 const scalar = (n: number): Value => ({ type: 'scalar', n })
 const sends = (out: MergeOutput[]): Array<{ to: string, message: MergeMessage }> => out.flatMap((o) => (o.type === 'send' ? [{ to: o.to, message: o.message }] : []))
 
@@ -354,7 +352,7 @@ test('a parent the membership suspects or removes: its unacked partials go to th
     const out = sends(core.tick(ms(T + 1, 300)))
     t.like(out, [{ to: next, message: { type: 'partial', second: T, resent: true } }], change)
     // A suspect may be slow, not gone, and one removed may be alive on the other side of a
-    // partition: either may forward the piece yet (the root holds the copy).
+    // partition: either may forward the piece yet (the root's ring takes it in the copy's place).
     t.is(out[0]?.message.type === 'partial' && out[0].message.silentParent === true, true, change)
     t.is(out.length, 1, change)
   }
@@ -409,60 +407,42 @@ test('a resent piece travels alone: an inner node forwards it at once, before it
   }
 })
 
-test('a root holds a resent piece for resentHoldMs: a late combined piece with the same contributor is taken whole, the copy refused', (t) => {
+test('a root merges a piece re-sent past a silent parent at once and alone; the combined piece that holds it takes its place, at the replicas too', (t) => {
   const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
+  const [replica] = treePosition(members, key, root, SHAPE).holders.filter((h) => h !== root) as [string]
   const [x, y] = treePosition(members, key, root, SHAPE).children as [string, string]
   const core = coreOf(root)
   // y's piece comes resent (its first parent, x, looked gone), then x forwards it late,
-  // combined with its own: had the copy gone in first, x's own count would be lost with it.
-  core.handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 1, 100))
-  t.is(core.counters.held, 1)
-  for (let s = 2; s <= 3; s++) core.tick(ms(T + s))
-  t.deepEqual(core.queryLocal(ID, T, T + 1), [], 'nothing merged yet for the second')
+  // combined with its own: were the copy to refuse it, x's own count would be lost.
+  const out = sends(core.handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 1, 100)))
+  t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
+  const copy = out.find((o) => o.to === replica && o.message.type === 'replica')
+  t.like(copy, { message: { type: 'replica', second: T, contributors: [memberKey(y)] } })
   const combined: PartialMessage = { type: 'partial', id: ID, second: T, contributors: [memberKey(x), memberKey(y)].sort((a, b) => a - b), value: scalar(7), late: true }
-  core.handle(x, combined, ms(T + 3, 500))
-  for (let s = 4; s <= 3 + HOLD_S; s++) core.tick(ms(T + s))
+  const again = sends(core.handle(x, combined, ms(T + 3, 500)))
   const [point] = core.queryLocal(ID, T, T + 1)
   t.is(point?.minreporting, 2)
   t.is(valueTotal(point!.value), 7)
-  t.is(core.counters.dropped.duplicate, 1, 'the held copy')
+  t.is(core.counters.dropped.duplicate, 0)
+  core.handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 4))
+  t.is(core.counters.dropped.duplicate, 1, 'the copy again')
+  // The replica took the copy, then the combined piece in its place: the root may die.
+  const rep = coreOf(replica)
+  rep.handle(root, copy!.message, ms(T + 1, 110))
+  t.is(valueTotal(rep.queryLocal(ID, T, T + 1)[0]!.value), 4)
+  const second = again.find((o) => o.to === replica && o.message.type === 'replica')
+  rep.handle(root, second!.message, ms(T + 3, 510))
+  t.is(valueTotal(rep.queryLocal(ID, T, T + 1)[0]!.value), 7)
 })
 
-test('a root holds only pieces whose first parent went silent; one re-sent from a parent known gone joins at once', (t) => {
+test('a piece re-sent from a parent known gone joins the root at once, and a later copy of it is refused', (t) => {
   const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
   const [, y] = treePosition(members, key, root, SHAPE).children as [string, string]
   const core = coreOf(root)
   core.handle(y, { ...partial(y, T, 4), resent: true }, ms(T + 1, 100))
-  core.tick(ms(T + 2))
-  t.is(core.counters.held, 0)
   t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
-})
-
-test('a root that holds a resent piece has its replicas hold a copy, which outlives the root', (t) => {
-  const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
-  const [replica] = treePosition(members, key, root, SHAPE).holders.filter((h) => h !== root) as [string]
-  const [, y] = treePosition(members, key, root, SHAPE).children as [string, string]
-  const out = sends(coreOf(root).handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 1, 100)))
-  const copy = out.find((o) => o.to === replica && o.message.type === 'replica')
-  t.like(copy, { message: { type: 'replica', second: T, held: true } })
-  // The root dies: the replica, root now, merges its copy when the hold ends.
-  const core = coreOf(replica)
-  core.handle(root, copy!.message, ms(T + 1, 110))
-  core.memberDown(root, ms(T + 2))
-  core.tick(ms(T + 1 + HOLD_S))
-  t.deepEqual(core.queryLocal(ID, T, T + 1), [])
-  core.tick(ms(T + 2 + HOLD_S))
-  t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
-})
-
-test('a held resent piece with nothing to race joins the ring when its hold ends', (t) => {
-  const root = peers.find((p) => treePosition(members, key, p, SHAPE).parent === undefined)!
-  const [, y] = treePosition(members, key, root, SHAPE).children as [string, string]
-  const core = coreOf(root)
-  core.handle(y, { ...partial(y, T, 4), resent: true, silentParent: true }, ms(T + 1, 100))
-  core.tick(ms(T + 1 + HOLD_S))
-  t.deepEqual(core.queryLocal(ID, T, T + 1), [], 'held until T + 1.1 s + the hold')
-  core.tick(ms(T + 2 + HOLD_S))
+  core.handle(y, { ...partial(y, T, 4), resent: true }, ms(T + 2))
+  t.is(core.counters.dropped.duplicate, 1)
   t.is(valueTotal(core.queryLocal(ID, T, T + 1)[0]!.value), 4)
 })
 

@@ -32,7 +32,8 @@ function replacer (_k: string, v: unknown): unknown {
 const points: StoredPoint[] = [
   { second: 1000, value: V1, minreporting: 3, nsources: 4, contributors: C1 },
   { second: 1001, value: V1, minreporting: 2, nsources: 4, truncated: true },
-  { second: 1005, value: V1, minreporting: 1, nsources: 4, seconds: [{ reporting: 1 }, { reporting: 3, contributors: C1 }] }
+  { second: 1005, value: V1, minreporting: 1, nsources: 4, seconds: [{ reporting: 1 }, { reporting: 3, contributors: C1 }] },
+  { second: 1006, value: V1, minreporting: 3, nsources: 4, contributors: C1, pieces: [{ contributors: [C1[0]!], value: V1 }, { contributors: C1.slice(1), value: V1 }] }
 ]
 
 const samples: MergeMessage[] = [
@@ -46,12 +47,11 @@ const samples: MergeMessage[] = [
   { type: 'nack', id: ID, second: 1_750_000_005, contributors: C1 },
   { type: 'nack', id: 'not-known-here', second: 1_750_000_006, contributors: C1 },
   { type: 'replica', id: ID, second: 1_750_000_000, contributors: C1, value: V1, nsources: 12 },
-  { type: 'replica', id: ID, second: 1_750_000_001, contributors: C1, value: V1, nsources: 12, held: true },
   { type: 'history-request', id: ID, from: 1_749_999_000, to: 1_750_000_011 },
   { type: 'history', id: ID, points, done: true },
   { type: 'history', id: ID, points: [], done: false },
   { type: 'query', requestId: 7, id: ID, from: 10, to: 70 },
-  { type: 'query-reply', requestId: 7, id: ID, points: points.map(({ contributors: _c, seconds: _s, ...p }) => p), holder: true }
+  { type: 'query-reply', requestId: 7, id: ID, points: points.map(({ contributors: _c, seconds: _s, pieces: _p, ...p }) => p), holder: true }
 ]
 
 samples.forEach((m, i) => {
@@ -124,7 +124,9 @@ const malformed: Array<[string, Uint8Array, string, string?]> = [
   ['a done byte that is not a boolean', history([], 2), 'history.done'],
   ['more points than bytes', Uint8Array.from([...head(4), ...str(ID), 1, ...varint(1000)]), 'history.points'],
   ['points out of order', history([point({ second: 10 }), point({ second: 10 })]), 'history.points[1].second'],
-  ['unknown point flags', history([point({ flags: 8 })]), 'history.points[0].flags'],
+  ['unknown point flags', history([point({ flags: 16 })]), 'history.points[0].flags'],
+  ['pieces without contributors', history([point({ flags: 8, extra: [...varint(1)] })]), 'history.points[0].pieces'],
+  ['more pieces than contributors', history([point({ flags: 2 | 8, minreporting: 1, extra: [...set([5]), ...varint(2)] })]), 'history.points[0].pieces'],
   ['minreporting that disagrees with the contributors', history([point({ flags: 2, minreporting: 3, extra: set([1, 2]) })]), 'history.points[0].minreporting'],
   ['a second whose reporting disagrees with its contributors', history([point({ flags: 4, extra: [...varint(1), 2, 1, ...set([5])] })]), 'history.points[0].seconds[0].reporting'],
   ['a second flag that is not a boolean', history([point({ flags: 4, extra: [...varint(1), 2, 7] })]), 'history.points[0].seconds[0].flags'],

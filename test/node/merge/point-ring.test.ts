@@ -165,6 +165,30 @@ test('a history point that straddles a merged piece cannot be split: the larger 
   t.is(n(old.point(T, false)?.value), 5)
 })
 
+test('history carries the pieces of an open second, and a piece held inside a larger one is refused alone', (t) => {
+  const there = ring()
+  // A child's own piece re-sent past its silent parent, merged at a node that was not the
+  // real root, beside that node's other pieces.
+  there.merge(T, [2], scalar(3), 9, T)
+  there.merge(T, [5, 6], scalar(20), 9, T)
+  const p = there.point(T, true, true)
+  t.deepEqual(p?.pieces?.map((x) => x.contributors), [[2], [5, 6]])
+  t.is(there.point(T, true)?.pieces, undefined, 'only history asks for them')
+  // The real root has the silent parent's combined piece, which holds the copy.
+  const root = ring()
+  root.merge(T, [1, 2, 3], scalar(8), 9, T)
+  t.is(root.mergePoint(p!, T), 'merged')
+  t.is(n(root.point(T, false)?.value), 28, 'the combined piece and the pieces of 5 and 6; the copy refused alone')
+  t.deepEqual(root.point(T, true)?.contributors, [1, 2, 3, 5, 6])
+  // Closed seconds carry no pieces; pieces that do not add up to the point are refused.
+  there.sweep(T + 200)
+  t.is(there.point(T, true, true)?.pieces, undefined)
+  const bad = { second: T + 1, value: scalar(1), minreporting: 2, nsources: 9, contributors: [1, 2] }
+  t.is(root.mergePoint({ ...bad, pieces: [{ contributors: [1], value: scalar(1) }] }, T + 1), 'invalid')
+  t.is(root.mergePoint({ ...bad, pieces: [{ contributors: [1, 2], value: scalar(1) }, { contributors: [2], value: scalar(0) }] }, T + 1), 'invalid')
+  t.is(root.mergePoint({ ...bad, pieces: [{ contributors: [], value: scalar(0) }, { contributors: [1, 2], value: scalar(1) }] }, T + 1), 'invalid')
+})
+
 test('history of granularity 5 merges per second and refuses misaligned or misshapen points', (t) => {
   const r = ring({ granularity: 5 })
   r.merge(T + 1, [1], scalar(1), 2, T + 1)
