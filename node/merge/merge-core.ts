@@ -1195,8 +1195,16 @@ export class MergeCore {
   #sendHistory (inst: Instrumentation, to: PeerId, points: readonly StoredPoint[], out: MergeOutput[]): void {
     let chunk: StoredPoint[] = []
     let bytes = 0
-    for (const p of points) {
-      const size = pointSizeBound(p)
+    for (const whole of points) {
+      // An open second's pieces travel while the point still fits a message with room to spare;
+      // past that it goes as its sum, as it did before pieces travelled.
+      let p = whole
+      let size = pointSizeBound(p)
+      if (p.pieces !== undefined && size > MAX_MERGE_MESSAGE_BYTES / 2) {
+        const { pieces: _, ...sum } = p
+        p = sum
+        size = pointSizeBound(p)
+      }
       if (chunk.length > 0 && (bytes + size > this.#config.historyChunkBytes || chunk.length >= MAX_POINTS_PER_MESSAGE)) {
         out.push({ type: 'send', to, message: { type: 'history', id: inst.id, points: chunk, done: false } })
         chunk = []

@@ -203,6 +203,24 @@ for (const [name, act, reason] of refusals) {
   })
 }
 
+test('history carries the pieces of an open second while the point fits a message with room to spare', (t) => {
+  const spec: InstrumentationSpec = { ...SPEC, shape: 'decomposition' }
+  const keys = (n: number, len: number): Value => ({ type: 'decomposition', keys: new Map(Array.from({ length: n }, (_, i) => [String(i).padStart(len, 'k'), 1])), folded: 0 })
+  const answer = (value: Value): MergeMessage | undefined => {
+    const core = rootCore(spec)
+    core.handle(R1, { ...partial(R1, T, 0), value }, ms(T, 100))
+    core.handle(R2, { ...partial(R2, T, 0), value }, ms(T, 200))
+    const out = sends(core.handle(R1, { type: 'history-request', id: ID, from: T, to: T + 1 }, ms(T, 300)))
+    return out.find((o) => o.message.type === 'history')?.message
+  }
+  const small = answer(keys(3, 1))
+  t.true(small?.type === 'history' && small.points[0]?.pieces?.length === 2)
+  // 1,000 keys of 400 characters: each piece ~1.2 MB by the size bound, the point with its pieces ~3.6.
+  const big = answer(keys(1000, 400))
+  t.true(big?.type === 'history' && big.points.length === 1 && big.points[0]!.pieces === undefined)
+  t.notThrows(() => encodeMergeMessage(big!), 'it fits a message')
+})
+
 test('a duplicate contributor is refused and never counted twice', (t) => {
   const core = rootCore()
   core.handle(R1, partial(R1, T, 10), ms(T + 1, 20))
