@@ -17,8 +17,9 @@
  *
  * EXACTLY ONCE. Each second of a slot keeps the set of contributors merged for it while the
  * second is within the late window (lateWindowSeconds): a contribution whose set meets it is a
- * duplicate and is refused whole, unless it holds every piece it meets (HISTORY). Older seconds are closed: their sets are dropped (memory) and
- * nothing more is merged into them (too-late). A restored point without sets is closed likewise.
+ * duplicate and is refused whole, unless it holds every piece it meets (HISTORY). Older seconds
+ * are closed: their sets are dropped (memory) and nothing more is merged into them (too-late).
+ * A restored point without sets is closed likewise.
  *
  * HISTORY. mergePoint() takes a whole point from another holder (history) or the disk (restore).
  * Per second, two coverages merge when their contributor sets are known and disjoint (or one side
@@ -274,7 +275,7 @@ export class PointRing {
     }
     if (p.pieces !== undefined) {
       if (g !== 1 || p.contributors === undefined || !arePiecesOf(p.pieces, p.contributors)) return 'invalid'
-      if (p.second >= cutoff) return this.#mergePieces({ ...p, contributors: p.contributors, pieces: p.pieces }, nowSecond)
+      if (p.second >= cutoff) return this.#mergePieces(p.second, p.pieces, p.nsources, nowSecond)
     }
     const value = limitValue(p.value, this.#config.maxKeys)
     const mine = this.#slots.get(p.second)
@@ -324,9 +325,9 @@ export class PointRing {
   }
 
   /** An open second's point, piece by piece: each merges or is refused on its own. */
-  #mergePieces (p: StoredPoint & { readonly contributors: ContributorSet, readonly pieces: readonly PointPiece[] }, nowSecond: number): PointMergeResult {
+  #mergePieces (second: number, pieces: readonly PointPiece[], nsources: number, nowSecond: number): PointMergeResult {
     let merged = false
-    for (const piece of p.pieces) if (this.merge(p.second, piece.contributors, piece.value, p.nsources, nowSecond) === 'merged') merged = true
+    for (const piece of pieces) if (this.merge(second, piece.contributors, piece.value, nsources, nowSecond) === 'merged') merged = true
     return merged ? 'merged' : 'kept'
   }
 
