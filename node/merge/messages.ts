@@ -18,14 +18,14 @@
  *
  *   message          = version:u8 (= 1)  type:u8  body
  *   1 partial         id second:uv contributors flags:u8 (bit0 late, bit1 has value, bit2 asks
- *                     for an ack, bit3 resent, bit4 its first parent only went silent)
- *                     [value:bytes]
+ *                     for an ack, bit3 resent, bit4 its first parent only went silent, bit5
+ *                     has seq) [seq:uv] [value:bytes]
  *   2 replica         id second:uv contributors nsources:uv value:bytes
  *   3 history-request id from:uv to:uv
  *   4 history         id done:u8 n:uv point*n
  *   5 query           requestId:uv id from:uv to:uv
  *   6 query-reply     requestId:uv id holder:u8 n:uv point*n
- *   7 ack             (no body)
+ *   7 ack             [upTo:uv resumes:uv] (a gap in the child's partials: [upTo, resumes))
  *   8 ack-request     (no body)
  *   9                 (unused: a copy of a resent piece the root held, until session 15)
  *   10 nack           id second:uv contributors (the refused partial's)
@@ -64,6 +64,8 @@ export const MAX_POINTS_PER_MESSAGE = 3600
 export const MAX_SECOND = 2 ** 34
 /** Largest granularity whose per-second coverage a point may carry (one day). */
 export const MAX_SECONDS_PER_POINT = 86_400
+/** Largest place in a child's sequence of partials to one parent. */
+export const MAX_SEQ = 2 ** 53 - 1
 /** Largest request id. */
 export const MAX_REQUEST_ID = 2 ** 32 - 1
 
@@ -95,11 +97,23 @@ export interface PartialMessage {
    * root's ring (merge-core.ts).
    */
   readonly silentParent?: boolean
+  /**
+   * How many partials the sender sent this parent before this one, since it began watching it
+   * (0 starts a new sequence): the parent's ack says up to where none went missing.
+   */
+  readonly seq?: number
 }
 
 /** Parent -> child: the answer to a partial that asked for one, or to an ack-request. */
 export interface AckMessage {
   readonly type: 'ack'
+  /**
+   * A gap in the child's sequence (`seq`), named once: partials upTo to resumes - 1 never
+   * arrived while a later one did (a connection reset); the child sends them again.
+   */
+  readonly upTo?: number
+  /** With upTo: the first partial that arrived after the gap (those in [upTo, resumes) did not). */
+  readonly resumes?: number
 }
 
 /** Child -> a parent it routes around for silence: an ack brings it back. */
@@ -235,6 +249,7 @@ export function mergeMessageByteLength (m: MergeMessage): number {
   switch (m.type) {
     case 'partial': {
       let n = 2 + uvLength(m.id.length) + m.id.length + uvLength(m.second) + contributorsLength(m.contributors) + 1
+      if (m.seq !== undefined) n += uvLength(m.seq)
       if (m.value !== undefined) {
         const v = encodedValueLength(m.value)
         n += uvLength(v) + v
@@ -242,6 +257,7 @@ export function mergeMessageByteLength (m: MergeMessage): number {
       return n
     }
     case 'ack':
+      return m.upTo === undefined ? 2 : 2 + uvLength(m.upTo) + uvLength(m.resumes ?? 0)
     case 'ack-request':
       return 2
     default:
@@ -260,7 +276,8 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
   switch (m.type) {
     case 'partial':
       writeId(w, m.id); w.uv(m.second); writeContributors(w, m.contributors)
-      w.u8((m.late ? 1 : 0) | (m.value !== undefined ? 2 : 0) | (m.ack === true ? 4 : 0) | (m.resent === true ? 8 : 0) | (m.silentParent === true ? 16 : 0))
+      w.u8((m.late ? 1 : 0) | (m.value !== undefined ? 2 : 0) | (m.ack === true ? 4 : 0) | (m.resent === true ? 8 : 0) | (m.silentParent === true ? 16 : 0) | (m.seq !== undefined ? 32 : 0))
+      if (m.seq !== undefined) w.uv(m.seq)
       if (m.value !== undefined) w.bytes(encodeValue(m.value))
       break
     case 'replica':
@@ -282,6 +299,8 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
       w.uv(m.requestId); writeId(w, m.id); w.u8(m.holder ? 1 : 0); writePoints(w, m.points)
       break
     case 'ack':
+      if (m.upTo !== undefined) { w.uv(m.upTo); w.uv(m.resumes ?? m.upTo + 1) }
+      break
     case 'ack-request':
       break
     default: {
@@ -466,12 +485,13 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       const second = m.second()
       const contributors = m.contributors()
       const flags = r.u8(m.f('flags'))
-      if (flags > 31) r.fail(m.f('flags'), `unknown flags ${flags}`)
+      if (flags > 63) r.fail(m.f('flags'), `unknown flags ${flags}`)
       if ((flags & 24) === 16) r.fail(m.f('flags'), 'a silent parent on a partial not resent')
+      const seq = (flags & 32) !== 0 ? r.uvMax(m.f('seq'), MAX_SEQ) : undefined
       const hasValue = (flags & 2) !== 0
       if (hasValue !== (contributors.length > 0)) r.fail(m.f('value'), hasValue ? 'a value without contributors' : 'contributors without a value')
       const value = hasValue ? m.value('value', m.expectation(id, second, contributors)) : undefined
-      out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}), ...((flags & 8) !== 0 ? { resent: true } : {}), ...((flags & 16) !== 0 ? { silentParent: true } : {}) }
+      out = { type, id, second, contributors, value, late: (flags & 1) !== 0, ...((flags & 4) !== 0 ? { ack: true } : {}), ...((flags & 8) !== 0 ? { resent: true } : {}), ...((flags & 16) !== 0 ? { silentParent: true } : {}), ...(seq !== undefined ? { seq } : {}) }
       break
     }
     case 'replica': {
@@ -515,6 +535,12 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       break
     }
     case 'ack':
+      if (r.left === 0) { out = { type }; break }
+      const upTo = r.uvMax(m.f('upTo'), MAX_SEQ)
+      const resumes = r.uvMax(m.f('resumes'), MAX_SEQ)
+      if (resumes <= upTo) r.fail(m.f('resumes'), `a gap [${upTo}, ${resumes}) that is empty`)
+      out = { type, upTo, resumes }
+      break
     case 'ack-request':
       out = { type }
       break

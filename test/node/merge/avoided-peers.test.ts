@@ -328,6 +328,52 @@ test('an ack confirms the partials sent up to the one that asked; those sent aft
   t.deepEqual(watched(), { owed: false, unacked: 0 })
 })
 
+test('an ack names a gap in the child\'s partials once it is 500 ms old; a partial only overtaken is not named', (t) => {
+  // The parent's side: partials 0 and 2 of deep's sequence arrived, 1 did not (yet).
+  const parent = parentOf(deep)
+  const p = coreOf(parent)
+  const ackOf = (at: number): unknown => sends(p.handle(deep, { type: 'ack-request' }, at))[0]?.message
+  const numbered = (second: number, seq: number): PartialMessage => ({ ...partial(deep, second, 1), seq })
+  p.handle(deep, numbered(T, 0), ms(T + 1, 10))
+  p.handle(deep, numbered(T + 1, 2), ms(T + 2, 10))
+  t.deepEqual(ackOf(ms(T + 2, 20)), { type: 'ack' }, 'missing for 10 ms: it may only have been overtaken')
+  t.deepEqual(ackOf(ms(T + 2, 600)), { type: 'ack', upTo: 1, resumes: 2 }, 'missing for 500 ms: lost')
+  t.deepEqual(ackOf(ms(T + 2, 700)), { type: 'ack' }, 'told once')
+  p.handle(deep, numbered(T + 2, 4), ms(T + 2, 740))
+  p.handle(deep, numbered(T + 2, 3), ms(T + 2, 745))
+  t.deepEqual(ackOf(ms(T + 3, 600)), { type: 'ack' }, 'overtaken, not lost')
+  // Numbers never start again: a 0 now is a late one, not a new sequence that would make 1-5 missing.
+  p.handle(deep, numbered(T + 3, 0), ms(T + 3, 610))
+  p.handle(deep, numbered(T + 3, 5), ms(T + 3, 620))
+  t.deepEqual(ackOf(ms(T + 4, 600)), { type: 'ack' })
+  p.handle(deep, numbered(T + 4, 8), ms(T + 4, 610))
+  t.deepEqual(ackOf(ms(T + 5, 200)), { type: 'ack', upTo: 6, resumes: 8 })
+
+  // The child's side: it numbers what it sends its parent, and re-sends what the ack says is missing.
+  const core = coreOf(deep)
+  const sent = (out: MergeOutput[]): number[] => sends(out).flatMap((o) => (o.message.type === 'partial' ? [o.message.seq ?? -1] : []))
+  t.deepEqual(sent(core.contribute(ID, T, scalar(1), ms(T + 1, 20))), [0])
+  core.handle(parent, { type: 'ack' }, ms(T + 1, 600))
+  t.deepEqual(sent(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20))), [1])
+  t.deepEqual(sent(core.contribute(ID, T + 2, scalar(1), ms(T + 3, 20))), [2], 'asks: watchIntervalMs since the last ask')
+  // That ack came before 1 was 500 ms missing: only the next one names it.
+  core.handle(parent, { type: 'ack' }, ms(T + 3, 600))
+  t.deepEqual(sent(core.contribute(ID, T + 3, scalar(1), ms(T + 4, 20))), [3])
+  t.deepEqual(sent(core.contribute(ID, T + 4, scalar(1), ms(T + 5, 20))), [4], 'asks')
+  core.handle(parent, { type: 'ack', upTo: 1, resumes: 2 }, ms(T + 5, 600))
+  t.is(core.counters.gapsResent, 1, 'the partial the ack before confirmed is still at hand')
+  const again = sends(core.tick(ms(T + 6)))
+  t.like(again.find((o) => o.message.type === 'partial' && o.message.second === T + 1), { to: parent, message: { type: 'partial', second: T + 1, resent: true, silentParent: true, seq: 5 } })
+  // A gap outside what the last two acks confirmed re-sends nothing.
+  core.handle(parent, { type: 'ack', upTo: 10, resumes: 11 }, ms(T + 7, 600))
+  t.is(core.counters.gapsResent, 1)
+  // The numbers go on when the watch starts again (the parent was routed around, then talked).
+  const [next] = sends(core.contribute(ID, T + 6, scalar(1), ms(T + 7, 20)))
+  core.sendFailed(parent, next!.message, ms(T + 7, 30))
+  core.handle(parent, { type: 'history', id: ID, points: [], done: true }, ms(T + 7, 40))
+  t.deepEqual(sends(core.contribute(ID, T + 7, scalar(1), ms(T + 8, 20))).map((o) => [o.to, o.message.type === 'partial' ? o.message.seq : -1]), [[parent, 7]])
+})
+
 test('a failed send re-sends the partials the parent had not acked, and the failed one as it was', (t) => {
   const core = coreOf(deep)
   const parent = parentOf(deep)
