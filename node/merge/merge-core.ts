@@ -125,17 +125,21 @@
  *   a watch ends and starts again, since a parent cannot tell a new sequence's first numbers
  *   from late ones of the old), the parent follows each child's sequence (a bounded map; one
  *   met midway, as after a restart, starts where it is met; a number below it is ignored), and
- *   an ack names a gap once: [upTo, resumes), numbers missing for REORDER_MS while a later one
- *   arrived. The partials of the last two acks that fall in it go again at the next sweep,
- *   marked resent and silentParent (should one arrive after all, the root keeps one of the
- *   two, whole: "Watching parents"). Only the gap, not everything past its start: after a
+ *   an ack names the gaps once each: numbers missing for REORDER_MS below one that arrived, and,
+ *   answering an ack-request (which carries the child's next number and leaves
+ *   watchIntervalMs after its last partial), the tail that never came. The partials of the
+ *   watch's last CONFIRMED_BATCHES acks that fall in a gap go again at the next sweep, marked
+ *   resent and silentParent (should one arrive after all, the root keeps one of the two,
+ *   whole: "Watching parents"). Only the gaps, not everything past the first: after a
  *   partition heals the partials it dropped were re-sent past the silent parent already (a
  *   first try that re-sent from the gap on lost 1-100 contributions per run at 1,000 nodes, 10 %
  *   cut off). And not at once: partials overtake one another on the way, and a gap named at
  *   the first ack was mostly that (1,000 nodes, 30 % cut off: 2,765 copies, which met what they
  *   copied in history after the heal: 172 contributions lost; named after 500 ms: no copy, none
  *   lost). 200 nodes, 30 % of transmission attempts lost for 10 s, seeds 1 / 2 / 3: 19 / 4 / 1
- *   contributions missing before, 0 / 0 / 0 after; 40 %, seeds 1 / 2: 49 / 21 before, 2 / 0.
+ *   contributions missing before, 0 / 0 / 0 after; 40 %, seeds 1-4: 49 / 21 / 28 / 34 before,
+ *   0 / 0 / 4 / 1 after; 50 %, seeds 1 / 2: 79 / 93 before, 13 / 18 after (one gap per ack,
+ *   and no tail: 27 / 20).
  * - Tree positions are recomputed lazily: only when the view changed since the last use.
  *
  * Call contract (quinn's, like MeshCore):
@@ -157,7 +161,7 @@ import { mergeConfig, type MergeConfig } from './config.js'
 import { addDelta, EMPTY_DELTA, joinDeltas, newAssembly, SecondTable, type Assembly, type Delta } from './assembly.js'
 import { disjoint, NO_CONTRIBUTORS, sameContributors, union, type ContributorSet } from './contributors.js'
 import {
-  decodeMergeMessage, MAX_MERGE_MESSAGE_BYTES, MAX_POINTS_PER_MESSAGE, MAX_SECOND, MergeDecodeError, pointSizeBound, type HistoryMessage, type InstrumentationId, type MergeMessage, type NackMessage, type PartialMessage,
+  decodeMergeMessage, MAX_GAPS, MAX_MERGE_MESSAGE_BYTES, MAX_POINTS_PER_MESSAGE, MAX_SECOND, MergeDecodeError, pointSizeBound, type HistoryMessage, type InstrumentationId, type MergeMessage, type NackMessage, type PartialMessage,
   type QueryReplyMessage, type ReplicaMessage
 } from './messages.js'
 import { PointRing, type RingConfig, type RingMergeResult, type RingStats, type StoredPoint } from './point-ring.js'
@@ -396,47 +400,84 @@ interface Watch {
   /** How many of `unacked` the owed ack confirms (those sent up to the asking one). */
   confirms: number
   /**
-   * What the last two acks confirmed: a nack sent before an ack may arrive after it (links
-   * reorder), and a gap may be named at the ack after the one that confirmed its partials.
+   * What the last CONFIRMED_BATCHES acks confirmed, a batch per ack, oldest first: a nack sent
+   * before an ack may arrive after it (links reorder), and a gap is named acks after the one
+   * that confirmed its partials.
    */
-  confirmed: PartialMessage[]
-  /** What the last ack alone confirmed (the older half of `confirmed` at the next ack). */
-  lastConfirmed: PartialMessage[]
+  confirmed: PartialMessage[][]
 }
+
+/** Acks whose batches a watch keeps (at one ack per watchIntervalMs, ~8 s of partials). */
+const CONFIRMED_BATCHES = 4
 
 /** An ack came (or a nack answered the ask): the partials sent before the asking one are confirmed. */
 function confirm (w: Watch): void {
   const batch = w.unacked.splice(0, w.confirms)
   w.confirms = 0
-  w.confirmed = w.lastConfirmed.length === 0 ? batch : w.lastConfirmed.concat(batch)
-  w.lastConfirmed = batch
+  if (batch.length === 0) return
+  if (w.confirmed === NO_BATCHES) w.confirmed = []
+  w.confirmed.push(batch)
+  if (w.confirmed.length > CONFIRMED_BATCHES) w.confirmed.shift()
 }
 
-/** Where a child's sequence of partials stands at this parent ("Refusals and acks"). */
+/** Where a child's sequence of partials stands at this parent (module header, "Gaps"). */
 interface ChildSequence {
-  /** Every partial below this arrived. */
+  /** Every partial below this arrived, or was named missing. */
   next: number
-  /** Those above it that arrived (out of order), while the gap stays. */
-  ahead: number[] | undefined
-  /**
-   * Since when (ms) the gap below `ahead` has been seen: links reorder, so a gap is named only
-   * once it is older than REORDER_MS.
-   */
-  gapSince: number
+  /** Numbers above `next` that arrived, and when (ms), ascending: those between are missing. */
+  ahead: Array<{ readonly seq: number, readonly at: number }> | undefined
 }
 
-/** `c.next` arrived (at `now`): the sequence moves past it and past what arrived ahead of it. */
-function absorb (c: ChildSequence, now: number): void {
-  const i = c.ahead === undefined ? -1 : c.ahead.indexOf(c.next)
-  if (i >= 0) c.ahead!.splice(i, 1)
-  c.next++
-  while (c.ahead !== undefined && c.ahead.includes(c.next)) {
-    c.ahead.splice(c.ahead.indexOf(c.next), 1)
-    c.next++
+/** Partial `seq` of `c`'s child arrived at `at`. */
+function arrive (c: ChildSequence, seq: number, at: number): void {
+  if (seq < c.next) return
+  if (seq > c.next) {
+    const ahead = (c.ahead ??= [])
+    let k = ahead.length
+    while (k > 0 && ahead[k - 1]!.seq > seq) k--
+    if (k > 0 && ahead[k - 1]!.seq === seq) return
+    ahead.splice(k, 0, { seq, at })
+    if (ahead.length <= MAX_AHEAD) return
+    // Too far ahead: the lowest gap is given up on (its partials are not asked for again).
+    seq = ahead.shift()!.seq
   }
-  if (c.ahead?.length === 0) c.ahead = undefined
-  // A gap left further up: what it misses may have been sent only just before what came ahead.
-  else if (c.ahead !== undefined) c.gapSince = now
+  c.next = seq + 1
+  const ahead = c.ahead
+  if (ahead === undefined) return
+  while (ahead.length > 0 && ahead[0]!.seq === c.next) { ahead.shift(); c.next++ }
+  if (ahead.length === 0) c.ahead = undefined
+}
+
+/**
+ * The gaps of `c` to name at `now` (and `c` moved past them): numbers missing for REORDER_MS
+ * below one that arrived, and, given `sent` (an ack-request's next number), those the tail
+ * lacks. A missing number was sent before every later one, so it is missing since the
+ * earliest arrival above it.
+ */
+function takeGaps (c: ChildSequence, now: number, sent: number | undefined): Array<readonly [number, number]> {
+  const gaps: Array<readonly [number, number]> = []
+  const ahead = c.ahead
+  if (ahead !== undefined) {
+    const since = new Array<number>(ahead.length)
+    let earliest = Infinity
+    for (let k = ahead.length - 1; k >= 0; k--) since[k] = earliest = Math.min(earliest, ahead[k]!.at)
+    let k = 0
+    for (; k < ahead.length && gaps.length < MAX_GAPS; k++) {
+      const { seq } = ahead[k]!
+      if (seq > c.next) {
+        if (now - since[k]! < REORDER_MS) break
+        gaps.push([c.next, seq])
+      }
+      c.next = seq + 1
+    }
+    c.ahead = k === ahead.length ? undefined : ahead.slice(k)
+  }
+  // The tail: an ack-request leaves watchIntervalMs after the child's last partial.
+  if (c.ahead === undefined && sent !== undefined && sent > c.next && gaps.length < MAX_GAPS) {
+    gaps.push([c.next, sent])
+    c.next = sent
+  }
+  return gaps
 }
 
 /** Children whose sequences a parent follows, and partials ahead of a gap it keeps, at most. */
@@ -450,8 +491,8 @@ const MAX_AHEAD = 64
  */
 const REORDER_MS = 500
 
-/** No partials (a watch's first `confirmed`; never changed: a nack finds nothing in it). */
-const NO_PARTIALS: PartialMessage[] = []
+/** No batches (a watch's first `confirmed`; never changed: a nack finds nothing in it). */
+const NO_BATCHES: PartialMessage[][] = []
 
 /** Refused histories from strangers a node keeps at most (#strangerHistories), and their bytes. */
 const MAX_STRANGER_HISTORIES = 64
@@ -835,7 +876,7 @@ export class MergeCore {
     }
     let ask = false
     if (w === undefined) {
-      w = { asked: t, owed: true, last: t, unacked: [], confirms: 0, confirmed: NO_PARTIALS, lastConfirmed: NO_PARTIALS }
+      w = { asked: t, owed: true, last: t, unacked: [], confirms: 0, confirmed: NO_BATCHES }
       this.#watches.set(to, w)
       ask = true
     } else if (!w.owed && t - w.asked >= c.watchIntervalMs) {
@@ -1251,61 +1292,51 @@ export class MergeCore {
     return seq ?? 0
   }
 
-  /** An ack to `child`, naming a gap in its partials once (if this node follows its sequence and sees one). */
-  #ackTo (child: PeerId): MergeMessage {
+  /**
+   * An ack to `child`, naming the gaps in its partials (module header, "Gaps") if this node
+   * follows its sequence; `sent`: an ack-request's next number, so that a lost tail is a gap too.
+   */
+  #ackTo (child: PeerId, sent?: number): MergeMessage {
     const c = this.#childSequences.get(child)
-    if (c?.ahead === undefined || this.#now - c.gapSince < REORDER_MS) return ACK
-    // Told once: the gap is the child's to fill now.
-    const upTo = c.next
-    const resumes = Math.min(...c.ahead)
-    c.next = resumes
-    absorb(c, this.#now)
-    return { type: 'ack', upTo, resumes }
+    if (c === undefined || (c.ahead === undefined && (sent === undefined || sent <= c.next))) return ACK
+    const gaps = takeGaps(c, this.#now, sent)
+    return gaps.length === 0 ? ACK : { type: 'ack', gaps }
   }
 
   /** Child `from`'s partial number `seq` arrived. */
   #arrived (from: PeerId, seq: number): void {
     const all = this.#childSequences
-    let c = all.get(from)
-    if (c === undefined) {
-      // Met midway (this node restarted, or forgot the child): what came before is not this
-      // node's to miss. A number below `next` arriving later (links reorder) is ignored.
-      if (all.size >= MAX_CHILD_SEQUENCES) all.delete(all.keys().next().value!)
-      all.set(from, { next: seq + 1, ahead: undefined, gapSince: 0 })
-      return
-    }
-    if (seq < c.next) return
-    if (seq > c.next) {
-      if (c.ahead === undefined) c.gapSince = this.#now
-      const ahead = (c.ahead ??= [])
-      if (!ahead.includes(seq)) ahead.push(seq)
-      // Too far ahead: the gap is given up on (its partial is not asked for again).
-      if (ahead.length <= MAX_AHEAD) return
-      c.next = Math.min(...ahead)
-    }
-    absorb(c, this.#now)
+    const c = all.get(from)
+    if (c !== undefined) return arrive(c, seq, this.#now)
+    // Met midway (this node restarted, or forgot the child): what came before is not this
+    // node's to miss. A number below `next` arriving later (links reorder) is ignored.
+    if (all.size >= MAX_CHILD_SEQUENCES) all.delete(all.keys().next().value!)
+    all.set(from, { next: seq + 1, ahead: undefined })
   }
 
   /**
-   * The parent's ack names a gap [upTo, resumes) in what arrived from this node: those it
-   * confirmed in that gap (not the asking one: that did arrive) were lost on the way (a
-   * connection reset loses what had left the socket). They go again at the next sweep, marked
-   * resent and silentParent (one might arrive yet, combined: the copy is not recorded on the
-   * way, and at the root the combined piece takes its place or refuses it alone).
+   * The parent's ack names gaps in what arrived from this node: the partials of the watch's
+   * confirmed batches that fall in one were lost on the way (a connection reset loses what had
+   * left the socket). They go again at the next sweep, marked resent and silentParent (one
+   * might arrive yet, combined: the copy is not recorded on the way, and at the root the
+   * combined piece takes its place or refuses it alone).
    */
-  #resendGaps (w: Watch, upTo: number, resumes: number): void {
-    const batch = w.confirmed
-    const asking = batch[batch.length - 1]
-    let kept: PartialMessage[] | undefined
-    for (const p of batch) {
-      if (p === asking || p.seq === undefined || p.seq < upTo || p.seq >= resumes) { kept?.push(p); continue }
-      kept ??= batch.slice(0, batch.indexOf(p))
-      this.#counters.gapsResent++
-      ;(this.#nacked ??= []).push(copyPartial(p, p.ack, true, true))
+  #resendGaps (w: Watch, gaps: ReadonlyArray<readonly [number, number]>): void {
+    const missing = (seq: number): boolean => {
+      for (const [from, to] of gaps) if (seq >= from && seq < to) return true
+      return false
     }
-    if (kept === undefined) return
-    w.confirmed = kept
-    w.lastConfirmed = w.lastConfirmed.filter((p) => kept.includes(p))
+    for (let b = 0; b < w.confirmed.length; b++) {
+      const batch = w.confirmed[b]!
+      // An asking partial was answered: it arrived.
+      if (!batch.some((p) => p.ack !== true && p.seq !== undefined && missing(p.seq))) continue
+      w.confirmed[b] = batch.filter((p) => {
+        if (p.ack === true || p.seq === undefined || !missing(p.seq)) return true
+        this.#counters.gapsResent++
+        ;(this.#nacked ??= []).push(copyPartial(p, p.ack, true, true))
+        return false
+      })
+    }
   }
 
   /** Acks the children whose asking pieces `a` held (once they went up, or will go nowhere). */
@@ -1520,8 +1551,10 @@ export class MergeCore {
         confirm(w)
       }
     } else {
-      const j = w.confirmed.findIndex(same)
-      if (j >= 0) piece = w.confirmed.splice(j, 1)[0]
+      for (const batch of w.confirmed) {
+        const j = batch.findIndex(same)
+        if (j >= 0) { piece = batch.splice(j, 1)[0]; break }
+      }
     }
     if (piece === undefined) return this.#drop('unsolicited')
     this.#counters.nacked++
@@ -1559,12 +1592,12 @@ export class MergeCore {
         if (w !== undefined && w.owed) {
           w.owed = false
           confirm(w)
-          if (m.upTo !== undefined) this.#resendGaps(w, m.upTo, m.resumes ?? m.upTo + 1)
+          if (m.gaps !== undefined) this.#resendGaps(w, m.gaps)
         }
         return
       }
       case 'ack-request':
-        out.push({ type: 'send', to: from, message: this.#ackTo(from) })
+        out.push({ type: 'send', to: from, message: this.#ackTo(from, m.next) })
         return
       case 'nack': return this.#onNack(from, m)
       default: {
@@ -1816,7 +1849,8 @@ export class MergeCore {
         w.asked = now
         w.owed = true
         w.confirms = w.unacked.length
-        out.push({ type: 'send', to: id, message: ACK_REQUEST })
+        // With the next number: what this node sent since the last partial that arrived there is a gap if it did not.
+        out.push({ type: 'send', to: id, message: { type: 'ack-request', next: this.#sequenceTo.get(id) ?? 0 } })
       } else if (now - w.last >= c.watchIntervalMs) {
         this.#watches.delete(id)
       }

@@ -9,7 +9,10 @@
  *   query-reply      the answer, and whether the answering node is a holder in its own view
  *   ack              parent -> child: the answer to a partial that asked for one (the child
  *                    watches its parents: a silent one is routed around, merge-core.ts)
- *   ack-request      child -> a parent it routes around for silence: answer if you are there
+ *   ack-request      child -> a parent it routes around for silence: answer if you are there;
+ *                    or one it no longer sends to that holds unacked partials (with the
+ *                    number the child's next partial to it will carry: the tail it never got
+ *                    is a gap too)
  *   nack             parent -> child: a partial refused here that another node may take (its
  *                    sender, a contributor or its definition is not known here yet): send it again
  *
@@ -25,8 +28,9 @@
  *   4 history         id done:u8 n:uv point*n
  *   5 query           requestId:uv id from:uv to:uv
  *   6 query-reply     requestId:uv id holder:u8 n:uv point*n
- *   7 ack             [upTo:uv resumes:uv] (a gap in the child's partials: [upTo, resumes))
- *   8 ack-request     (no body)
+ *   7 ack             [n:uv (from:uv to:uv)*n] (gaps in the child's partials: [from, to),
+ *                     ascending, apart, at most MAX_GAPS)
+ *   8 ack-request     [next:uv] (the sender's next partial number to this parent)
  *   9                 (unused: a copy of a resent piece the root held, until session 15)
  *   10 nack           id second:uv contributors (the refused partial's)
  *   point            = second:uv minreporting:uv nsources:uv flags:u8 (bit0 truncated,
@@ -66,6 +70,8 @@ export const MAX_SECOND = 2 ** 34
 export const MAX_SECONDS_PER_POINT = 86_400
 /** Largest place in a child's sequence of partials to one parent. */
 export const MAX_SEQ = 2 ** 53 - 1
+/** Most gaps one ack names. */
+export const MAX_GAPS = 64
 /** Largest request id. */
 export const MAX_REQUEST_ID = 2 ** 32 - 1
 
@@ -108,17 +114,23 @@ export interface PartialMessage {
 export interface AckMessage {
   readonly type: 'ack'
   /**
-   * A gap in the child's sequence (`seq`), named once: partials upTo to resumes - 1 never
-   * arrived while a later one did (a connection reset); the child sends them again.
+   * Gaps in the child's sequence (`seq`), each named once: numbers [from, to) that never
+   * arrived while a later one did; the child sends those partials again.
    */
-  readonly upTo?: number
-  /** With upTo: the first partial that arrived after the gap (those in [upTo, resumes) did not). */
-  readonly resumes?: number
+  readonly gaps?: ReadonlyArray<readonly [number, number]>
 }
 
-/** Child -> a parent it routes around for silence: an ack brings it back. */
+/**
+ * Child -> a parent it routes around for silence (an ack brings it back), or one it no longer
+ * sends to that holds partials it has not acked.
+ */
 export interface AckRequestMessage {
   readonly type: 'ack-request'
+  /**
+   * The number (PartialMessage.seq) the sender's next partial to this parent will carry: those
+   * below it that never arrived are a gap, named in the ack.
+   */
+  readonly next?: number
 }
 
 /** Root -> replicas: one merge into the root's ring (a finalized second or a late addition). */
@@ -257,9 +269,10 @@ export function mergeMessageByteLength (m: MergeMessage): number {
       return n
     }
     case 'ack':
-      return m.upTo === undefined ? 2 : 2 + uvLength(m.upTo) + uvLength(m.resumes ?? 0)
+      if (m.gaps === undefined) return 2
+      return m.gaps.reduce((n, [from, to]) => n + uvLength(from) + uvLength(to), 2 + uvLength(m.gaps.length))
     case 'ack-request':
-      return 2
+      return m.next === undefined ? 2 : 2 + uvLength(m.next)
     default:
       return encodeMergeMessage(m).byteLength
   }
@@ -299,9 +312,13 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
       w.uv(m.requestId); writeId(w, m.id); w.u8(m.holder ? 1 : 0); writePoints(w, m.points)
       break
     case 'ack':
-      if (m.upTo !== undefined) { w.uv(m.upTo); w.uv(m.resumes ?? m.upTo + 1) }
+      if (m.gaps !== undefined) {
+        w.uv(m.gaps.length)
+        for (const [from, to] of m.gaps) { w.uv(from); w.uv(to) }
+      }
       break
     case 'ack-request':
+      if (m.next !== undefined) w.uv(m.next)
       break
     default: {
       const never: never = m
@@ -534,15 +551,22 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
       out = { type, requestId, id, points: m.points(m.expectation(id)), holder }
       break
     }
-    case 'ack':
+    case 'ack': {
       if (r.left === 0) { out = { type }; break }
-      const upTo = r.uvMax(m.f('upTo'), MAX_SEQ)
-      const resumes = r.uvMax(m.f('resumes'), MAX_SEQ)
-      if (resumes <= upTo) r.fail(m.f('resumes'), `a gap [${upTo}, ${resumes}) that is empty`)
-      out = { type, upTo, resumes }
+      const n = r.uvMax(m.f('gaps'), MAX_GAPS)
+      const gaps: Array<readonly [number, number]> = []
+      for (let k = 0; k < n; k++) {
+        const from = r.uvMax(m.f(`gaps[${k}].from`), MAX_SEQ)
+        const to = r.uvMax(m.f(`gaps[${k}].to`), MAX_SEQ)
+        if (to <= from) r.fail(m.f(`gaps[${k}].to`), `a gap [${from}, ${to}) that is empty`)
+        if (k > 0 && from <= gaps[k - 1]![1]) r.fail(m.f(`gaps[${k}].from`), `gaps not ascending and apart ([${gaps[k - 1]![0]}, ${gaps[k - 1]![1]}) then [${from}, ${to}))`)
+        gaps.push([from, to])
+      }
+      out = { type, gaps }
       break
+    }
     case 'ack-request':
-      out = { type }
+      out = r.left === 0 ? { type } : { type, next: r.uvMax(m.f('next'), MAX_SEQ) }
       break
     default: {
       const never: never = type

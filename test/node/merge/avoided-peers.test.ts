@@ -328,16 +328,16 @@ test('an ack confirms the partials sent up to the one that asked; those sent aft
   t.deepEqual(watched(), { owed: false, unacked: 0 })
 })
 
-test('an ack names a gap in the child\'s partials once it is 500 ms old; a partial only overtaken is not named', (t) => {
+test('an ack names the gaps in the child\'s partials once 500 ms old, and a lost tail at an ack-request; a partial only overtaken is not named', (t) => {
   // The parent's side: partials 0 and 2 of deep's sequence arrived, 1 did not (yet).
   const parent = parentOf(deep)
   const p = coreOf(parent)
-  const ackOf = (at: number): unknown => sends(p.handle(deep, { type: 'ack-request' }, at))[0]?.message
+  const ackOf = (at: number, next?: number): unknown => sends(p.handle(deep, { type: 'ack-request', ...(next === undefined ? {} : { next }) }, at))[0]?.message
   const numbered = (second: number, seq: number): PartialMessage => ({ ...partial(deep, second, 1), seq })
   p.handle(deep, numbered(T, 0), ms(T + 1, 10))
   p.handle(deep, numbered(T + 1, 2), ms(T + 2, 10))
   t.deepEqual(ackOf(ms(T + 2, 20)), { type: 'ack' }, 'missing for 10 ms: it may only have been overtaken')
-  t.deepEqual(ackOf(ms(T + 2, 600)), { type: 'ack', upTo: 1, resumes: 2 }, 'missing for 500 ms: lost')
+  t.deepEqual(ackOf(ms(T + 2, 600)), { type: 'ack', gaps: [[1, 2]] }, 'missing for 500 ms: lost')
   t.deepEqual(ackOf(ms(T + 2, 700)), { type: 'ack' }, 'told once')
   p.handle(deep, numbered(T + 2, 4), ms(T + 2, 740))
   p.handle(deep, numbered(T + 2, 3), ms(T + 2, 745))
@@ -346,8 +346,15 @@ test('an ack names a gap in the child\'s partials once it is 500 ms old; a parti
   p.handle(deep, numbered(T + 3, 0), ms(T + 3, 610))
   p.handle(deep, numbered(T + 3, 5), ms(T + 3, 620))
   t.deepEqual(ackOf(ms(T + 4, 600)), { type: 'ack' })
+  // Every gap old enough at once, up to one younger than REORDER_MS (missing since 9 arrived).
   p.handle(deep, numbered(T + 4, 8), ms(T + 4, 610))
-  t.deepEqual(ackOf(ms(T + 5, 200)), { type: 'ack', upTo: 6, resumes: 8 })
+  p.handle(deep, numbered(T + 4, 11), ms(T + 4, 620))
+  p.handle(deep, numbered(T + 5, 14), ms(T + 5, 100))
+  t.deepEqual(ackOf(ms(T + 5, 200)), { type: 'ack', gaps: [[6, 8], [9, 11]] })
+  t.deepEqual(ackOf(ms(T + 5, 600)), { type: 'ack', gaps: [[12, 14]] })
+  // An ack-request says where the child's numbers are: what never came of the tail is a gap.
+  t.deepEqual(ackOf(ms(T + 6, 600), 15), { type: 'ack' })
+  t.deepEqual(ackOf(ms(T + 7, 600), 18), { type: 'ack', gaps: [[15, 18]] })
 
   // The child's side: it numbers what it sends its parent, and re-sends what the ack says is missing.
   const core = coreOf(deep)
@@ -356,22 +363,36 @@ test('an ack names a gap in the child\'s partials once it is 500 ms old; a parti
   core.handle(parent, { type: 'ack' }, ms(T + 1, 600))
   t.deepEqual(sent(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20))), [1])
   t.deepEqual(sent(core.contribute(ID, T + 2, scalar(1), ms(T + 3, 20))), [2], 'asks: watchIntervalMs since the last ask')
-  // That ack came before 1 was 500 ms missing: only the next one names it.
+  // That ack came before 1 was 500 ms missing: only a later one names it.
   core.handle(parent, { type: 'ack' }, ms(T + 3, 600))
   t.deepEqual(sent(core.contribute(ID, T + 3, scalar(1), ms(T + 4, 20))), [3])
   t.deepEqual(sent(core.contribute(ID, T + 4, scalar(1), ms(T + 5, 20))), [4], 'asks')
-  core.handle(parent, { type: 'ack', upTo: 1, resumes: 2 }, ms(T + 5, 600))
-  t.is(core.counters.gapsResent, 1, 'the partial the ack before confirmed is still at hand')
-  const again = sends(core.tick(ms(T + 6)))
-  t.like(again.find((o) => o.message.type === 'partial' && o.message.second === T + 1), { to: parent, message: { type: 'partial', second: T + 1, resent: true, silentParent: true, seq: 5 } })
-  // A gap outside what the last two acks confirmed re-sends nothing.
-  core.handle(parent, { type: 'ack', upTo: 10, resumes: 11 }, ms(T + 7, 600))
-  t.is(core.counters.gapsResent, 1)
+  core.handle(parent, { type: 'ack', gaps: [[1, 2], [3, 4]] }, ms(T + 5, 600))
+  t.is(core.counters.gapsResent, 2, 'the partials earlier acks confirmed are still at hand')
+  const again = sends(core.tick(ms(T + 6))).filter((o) => o.message.type === 'partial')
+  t.deepEqual(again.map((o) => [o.to, o.message.type === 'partial' && o.message.second, o.message.type === 'partial' && o.message.resent, o.message.type === 'partial' && o.message.silentParent]), [[parent, T + 1, true, true], [parent, T + 3, true, true]])
+  // A gap outside what the watch keeps re-sends nothing, and none is re-sent twice.
+  t.deepEqual(sent(core.contribute(ID, T + 5, scalar(1), ms(T + 7, 20))), [7], 'asks (the copies went as 5 and 6)')
+  core.handle(parent, { type: 'ack', gaps: [[1, 4], [10, 11]] }, ms(T + 7, 600))
+  t.is(core.counters.gapsResent, 2)
   // The numbers go on when the watch starts again (the parent was routed around, then talked).
-  const [next] = sends(core.contribute(ID, T + 6, scalar(1), ms(T + 7, 20)))
-  core.sendFailed(parent, next!.message, ms(T + 7, 30))
-  core.handle(parent, { type: 'history', id: ID, points: [], done: true }, ms(T + 7, 40))
-  t.deepEqual(sends(core.contribute(ID, T + 7, scalar(1), ms(T + 8, 20))).map((o) => [o.to, o.message.type === 'partial' ? o.message.seq : -1]), [[parent, 7]])
+  const [next] = sends(core.contribute(ID, T + 6, scalar(1), ms(T + 8, 20)))
+  core.sendFailed(parent, next!.message, ms(T + 8, 30))
+  core.handle(parent, { type: 'history', id: ID, points: [], done: true }, ms(T + 8, 40))
+  t.deepEqual(sends(core.contribute(ID, T + 7, scalar(1), ms(T + 9, 20))).map((o) => [o.to, o.message.type === 'partial' ? o.message.seq : -1]), [[parent, 9]])
+})
+
+test('a watch no longer sent to asks for its ack with the number of its next partial, so the parent can name a lost tail', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  t.deepEqual(sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20))).map((o) => o.message.type === 'partial' && o.message.seq), [0])
+  core.handle(parent, { type: 'ack' }, ms(T + 1, 600))
+  t.deepEqual(sends(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20))).map((o) => o.message.type === 'partial' && o.message.seq), [1])
+  // No partial for a while (this node stopped contributing): the sweep asks, naming the next number.
+  const asked = sends(core.tick(ms(T + 5))).filter((o) => o.to === parent)
+  t.deepEqual(asked.map((o) => o.message), [{ type: 'ack-request', next: 2 }])
+  core.handle(parent, { type: 'ack', gaps: [[1, 2]] }, ms(T + 5, 10))
+  t.is(core.counters.gapsResent, 1, 'the tail the parent never got')
 })
 
 test('a failed send re-sends the partials the parent had not acked, and the failed one as it was', (t) => {
@@ -418,7 +439,7 @@ test('a parent no longer sent to (the tree moved) is asked while it holds unacke
   core.handle(elsewhere, { type: 'ack' }, ms(T + 2, 200))
   // The sweep asks the old parent once watchIntervalMs passed since the last partial to it.
   const asked = sends(core.tick(ms(T + 4, 100)))
-  t.deepEqual(asked.filter((o) => o.to === parent), [{ to: parent, message: { type: 'ack-request' } }])
+  t.deepEqual(asked.filter((o) => o.to === parent), [{ to: parent, message: { type: 'ack-request', next: 2 } }], 'with the number of its next partial to it')
   // Silent still: routed around, and the unacked partial goes to this node's parent now.
   const moved = sends(core.tick(ms(T + 6)))
   t.like(moved.filter((o) => o.to !== parent), [{ to: elsewhere, message: { type: 'partial', second: T + 1, resent: true, silentParent: true } }])
