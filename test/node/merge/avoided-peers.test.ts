@@ -382,6 +382,36 @@ test('an ack names the gaps in the child\'s partials once 500 ms old, and a lost
   t.deepEqual(sends(core.contribute(ID, T + 7, scalar(1), ms(T + 9, 20))).map((o) => [o.to, o.message.type === 'partial' ? o.message.seq : -1]), [[parent, 9]])
 })
 
+test('more than 64 numbers arrived past a gap: it is named at the next ack however young, not given up on', (t) => {
+  const parent = parentOf(deep)
+  const p = coreOf(parent)
+  const numbered = (seq: number): PartialMessage => ({ ...partial(deep, T, 1), seq })
+  p.handle(deep, numbered(0), ms(T + 1, 10))
+  for (let seq = 2; seq <= 66; seq++) p.handle(deep, numbered(seq), ms(T + 1, 20))
+  t.deepEqual(sends(p.handle(deep, { type: 'ack-request' }, ms(T + 1, 30)))[0]?.message, { type: 'ack', gaps: [[1, 2]] })
+})
+
+test('an ack naming gaps that comes after its parent was routed around still has them sent again: what the watch confirmed is kept a while', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const seqs = (out: MergeOutput[]): unknown[] => sends(out).map((o) => o.message.type === 'partial' && [o.to === parent, o.message.seq, o.message.ack === true])
+  t.deepEqual(seqs(core.contribute(ID, T, scalar(1), ms(T + 1, 20))), [[true, 0, true]])
+  core.handle(parent, { type: 'ack' }, ms(T + 1, 600))
+  t.deepEqual(seqs(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20))), [[true, 1, false]])
+  t.deepEqual(seqs(core.contribute(ID, T + 2, scalar(1), ms(T + 3, 20))), [[true, 2, true]])
+  core.handle(parent, { type: 'ack' }, ms(T + 3, 600))
+  t.deepEqual(seqs(core.contribute(ID, T + 3, scalar(1), ms(T + 4, 20))), [[true, 3, false]])
+  t.deepEqual(seqs(core.contribute(ID, T + 4, scalar(1), ms(T + 5, 20))), [[true, 4, true]])
+  // No ack in time: routed around at the next partial (3 and 4 go elsewhere with it).
+  core.contribute(ID, T + 5, scalar(1), ms(T + 6, 20))
+  t.is(core.counters.parentsSilent, 1)
+  // It was slow: its ack comes, and says 1 never arrived.
+  core.handle(parent, { type: 'ack', gaps: [[1, 2]] }, ms(T + 6, 500))
+  t.is(core.counters.gapsResent, 1)
+  const again = sends(core.tick(ms(T + 7))).filter((o) => o.message.type === 'partial' && o.message.second === T + 1)
+  t.like(again[0], { message: { type: 'partial', resent: true, silentParent: true } })
+})
+
 test('a watch no longer sent to asks for its ack with the number of its next partial, so the parent can name a lost tail', (t) => {
   const core = coreOf(deep)
   const parent = parentOf(deep)
