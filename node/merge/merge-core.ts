@@ -440,6 +440,12 @@ interface ChildSequence {
   overdue: Array<readonly [number, number]> | undefined
 }
 
+/** Sets `key` in `map`, first dropping its oldest entry if `key` is new and `max` are held. */
+function setBounded<K, V> (map: Map<K, V>, key: K, value: V, max: number): void {
+  if (map.size >= max && !map.has(key)) map.delete(map.keys().next().value as K)
+  map.set(key, value)
+}
+
 /** Partial `seq` of `c`'s child arrived at `at`. */
 function arrive (c: ChildSequence, seq: number, at: number): void {
   if (seq < c.next) return
@@ -852,9 +858,7 @@ export class MergeCore {
     this.#watches.delete(to)
     if (w !== undefined) this.#resend(w.unacked.filter((m) => m !== message), silent, t, out)
     if (w !== undefined && w.confirmed.length > 0) {
-      const former = this.#formerConfirmed
-      if (!former.has(to) && former.size >= MAX_FORMER_WATCHES) former.delete(former.keys().next().value!)
-      former.set(to, { batches: w.confirmed, until: t + FORMER_CONFIRMED_MS })
+      setBounded(this.#formerConfirmed, to, { batches: w.confirmed, until: t + FORMER_CONFIRMED_MS }, MAX_FORMER_WATCHES)
     }
     if (message?.type === 'partial') this.#reroute(message, t, out)
   }
@@ -1313,11 +1317,9 @@ export class MergeCore {
 
   /** The number of the next partial to `parent` (PartialMessage.seq). */
   #nextSeq (parent: PeerId): number {
-    const all = this.#sequenceTo
-    const seq = all.get(parent)
-    if (seq === undefined && all.size >= MAX_CHILD_SEQUENCES) all.delete(all.keys().next().value!)
-    all.set(parent, (seq ?? 0) + 1)
-    return seq ?? 0
+    const seq = this.#sequenceTo.get(parent) ?? 0
+    setBounded(this.#sequenceTo, parent, seq + 1, MAX_CHILD_SEQUENCES)
+    return seq
   }
 
   /**
@@ -1333,13 +1335,11 @@ export class MergeCore {
 
   /** Child `from`'s partial number `seq` arrived. */
   #arrived (from: PeerId, seq: number): void {
-    const all = this.#childSequences
-    const c = all.get(from)
+    const c = this.#childSequences.get(from)
     if (c !== undefined) return arrive(c, seq, this.#now)
     // Met midway (this node restarted, or forgot the child): what came before is not this
     // node's to miss. A number below `next` arriving later (links reorder) is ignored.
-    if (all.size >= MAX_CHILD_SEQUENCES) all.delete(all.keys().next().value!)
-    all.set(from, { next: seq + 1, ahead: undefined, overdue: undefined })
+    setBounded(this.#childSequences, from, { next: seq + 1, ahead: undefined, overdue: undefined }, MAX_CHILD_SEQUENCES)
   }
 
   /**
