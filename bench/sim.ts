@@ -16,6 +16,10 @@
  * merge layer (whole protocol minus membership) against it says how much the binding adds, and
  * its CPU per node-second times 10,000 x 600 node-seconds is a floor for the whole run with
  * today's merge core, whatever the simulator does.
+ * A third says how much of the budget any merge core could have: the merge floor (bench/_merge-floor.ts:
+ * every value moved up a tree each second on the simulator's queue, network model and value math,
+ * and nothing else) at 1,000 and 10,000 nodes; at 10,000 x 600 s the membership part's wall plus
+ * the floor's is what the simulator would take with a merge core that cost nothing beyond it.
  * Every measurement runs in a child process of its own, so that each peak RSS is its own.
  */
 import { spawnSync } from 'node:child_process'
@@ -23,8 +27,9 @@ import { fileURLToPath } from 'node:url'
 import { createCluster } from '../node/core/index.js'
 import { createMergeCluster } from '../node/merge/index.js'
 import { createMergeLayer, DEFAULT_SIM_OPTIONS, runSimulation } from '../sim/index.js'
+import { runMergeFloor } from './_merge-floor.js'
 
-type What = 'sim' | 'mesh' | 'cluster' | 'merge'
+type What = 'sim' | 'mesh' | 'cluster' | 'merge' | 'floor'
 
 interface Measure {
   readonly what: What
@@ -36,13 +41,16 @@ interface Measure {
 }
 
 const CHILD = 'HEATMESH_BENCH_SIM_CHILD'
-const LABEL: Record<What, string> = { sim: 'sim (whole protocol)', mesh: 'sim (membership only)', cluster: 'core harness', merge: 'merge cores alone' }
+const LABEL: Record<What, string> = { sim: 'sim (whole protocol)', mesh: 'sim (membership only)', cluster: 'core harness', merge: 'merge cores alone', floor: 'merge floor' }
 
 /** In a child: one measurement, printed as a JSON line. */
 function measure (what: What, nodes: number, seconds: number): Measure {
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  if (what === 'merge') {
+  if (what === 'floor') {
+    const { points, counted } = runMergeFloor(nodes, seconds)
+    if (counted !== points * nodes) throw new Error(`merge floor: ${counted} contributions in ${points} points of ${nodes} nodes`)
+  } else if (what === 'merge') {
     const spec = { shape: 'scalar', granularity: 1, retentionTime: 600, persistData: false, valueScope: 'interval', expectedSources: nodes } as const
     const instrumentations = Array.from({ length: 5 }, (_, k) => ({ id: `bench-${k}`, spec }))
     const c = createMergeCluster({ seed: 'bench', nodes, instrumentations, localValue: (i, t) => ({ type: 'scalar', n: 1 + ((i + t) % 5) }), wire: 'objects' })
@@ -101,6 +109,15 @@ export default async function bench (): Promise<void> {
   const layer = perNodeSecond(sim1k) - perNodeSecond(mesh1k)
   console.log(`  at 1000 nodes the simulator's merge layer (whole protocol minus membership) costs ${layer.toFixed(1)} us/node-s, ` +
     `${(layer / perNodeSecond(merge)).toFixed(2)}x the merge cores alone; the cores alone at 10,000 x 600 node-seconds: >= ${(perNodeSecond(merge) * 6e6 / 1e6).toFixed(0)} s of CPU`)
+  const floor1k = inChild('floor', 1000, 120)
+  const floor10k = inChild('floor', 10_000, full ? 600 : 60)
+  console.log(line(floor1k))
+  console.log(line(floor10k))
+  const mesh10k = measured.find((m) => m.what === 'mesh' && m.nodes === 10_000) as Measure
+  const meshWall = mesh10k.wall * 600 / mesh10k.seconds
+  const floorWall = floor10k.wall * 600 / floor10k.seconds
+  console.log(`  10,000 x 600 s with a merge core that cost nothing beyond the floor: membership ~${meshWall.toFixed(0)} s + floor ~${floorWall.toFixed(0)} s = ` +
+    `~${(meshWall + floorWall).toFixed(0)} s of one thread (target <= 60 s wall on 2 cores); at 1000 nodes the simulator's merge layer costs ${(layer / perNodeSecond(floor1k)).toFixed(1)}x the floor`)
   for (const what of ['sim', 'mesh'] as const) {
     const big = measured.find((m) => m.what === what && m.nodes === 10_000) as Measure
     const mesh = what === 'sim' ? measured.find((m) => m.what === 'mesh' && m.nodes === 10_000) as Measure : undefined
