@@ -412,6 +412,41 @@ test('an ack naming gaps that comes after its parent was routed around still has
   t.like(again[0], { message: { type: 'partial', resent: true, silentParent: true } })
 })
 
+test('a parent the membership suspects is asked once more, 500 ms later, with the next number, and the gaps its ack names go to the new parent', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const askedOf = (out: MergeOutput[]): unknown[] => sends(out).filter((o) => o.to === parent && o.message.type === 'ack-request').map((o) => o.message)
+  sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+  core.handle(parent, { type: 'ack' }, ms(T + 1, 600))
+  sends(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20)))
+  sends(core.contribute(ID, T + 2, scalar(1), ms(T + 3, 20)))
+  // This ack confirms 1 and 2; 1 was lost, but the parent had not missed it for 500 ms yet.
+  core.handle(parent, { type: 'ack' }, ms(T + 3, 100))
+  core.memberSuspect(parent, ms(T + 3, 200))
+  t.deepEqual(askedOf(core.tick(ms(T + 3, 500))), [], 'not before REORDER_MS')
+  t.deepEqual(askedOf(core.tick(ms(T + 4))), [{ type: 'ack-request', next: 3 }])
+  t.deepEqual(askedOf(core.tick(ms(T + 5))), [], 'once')
+  core.handle(parent, { type: 'ack', gaps: [[1, 2]] }, ms(T + 5, 10))
+  t.is(core.counters.gapsResent, 1)
+  const again = sends(core.tick(ms(T + 6))).filter((o) => o.message.type === 'partial' && o.message.second === T + 1)
+  t.is(again.length, 1)
+  t.like(again[0], { to: parentOf(deep, withoutMember(members, parent)), message: { type: 'partial', resent: true, silentParent: true } })
+})
+
+test('a parent this node routed around itself, or the membership removed, is not asked again: its answer would bring it back, or it is gone', (t) => {
+  for (const leave of ['send failed', 'removed'] as const) {
+    const core = coreOf(deep)
+    const parent = parentOf(deep)
+    sends(core.contribute(ID, T, scalar(1), ms(T + 1, 20)))
+    core.handle(parent, { type: 'ack' }, ms(T + 1, 600))
+    const [second] = sends(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20)))
+    if (leave === 'send failed') core.sendFailed(parent, second!.message, ms(T + 2, 30))
+    else core.memberDown(parent, ms(T + 2, 30))
+    t.not(core.position(ID).parent, parent, leave)
+    for (let s = 3; s <= 9; s++) t.deepEqual(sends(core.tick(ms(T + s))).filter((o) => o.to === parent), [], `${leave}, second ${s}`)
+  }
+})
+
 test('a watch no longer sent to asks for its ack with the number of its next partial, so the parent can name a lost tail', (t) => {
   const core = coreOf(deep)
   const parent = parentOf(deep)
