@@ -71,8 +71,8 @@ export interface Assembly {
   readonly deadline: number
   /** The deadline is in the core's forwarding heap (only once the second had to wait). */
   scheduled: boolean
-  /** Children whose asking partial is merged here: acked once it went up (made at the first). */
-  acks?: PeerId[]
+  /** Children whose asking partial is merged here, and the ack's upTo (AckMessage): acked once it went up (made at the first). */
+  acks?: Array<readonly [PeerId, number | undefined]>
 }
 
 /**

@@ -28,8 +28,9 @@
  *   4 history         id done:u8 n:uv point*n
  *   5 query           requestId:uv id from:uv to:uv
  *   6 query-reply     requestId:uv id holder:u8 n:uv point*n
- *   7 ack             [n:uv (from:uv to:uv)*n] (gaps in the child's partials: [from, to),
- *                     ascending, apart, at most MAX_GAPS)
+ *   7 ack             [n:uv (from:uv to:uv)*n [upTo:uv]] (gaps in the child's partials:
+ *                     [from, to), ascending, apart, at most MAX_GAPS; upTo: the number below
+ *                     which the ask it answers covers)
  *   8 ack-request     [next:uv] (the sender's next partial number to this parent)
  *   9                 (unused: a copy of a resent piece the root held, until session 15)
  *   10 nack           id second:uv contributors (the refused partial's)
@@ -118,6 +119,13 @@ export interface AckMessage {
    * arrived while a later one did; the child sends those partials again.
    */
   readonly gaps?: ReadonlyArray<readonly [number, number]>
+  /**
+   * What it answers: the asking partial's number plus one, or the ack-request's `next`. A child
+   * whose watch was dropped and started again (the membership's suspicion, refuted) may owe a
+   * new ask when the answer to the old one comes: that answer must not confirm what was sent
+   * since (a partial lost then was never sent again: 200 nodes, 40 % of attempts lost).
+   */
+  readonly upTo?: number
 }
 
 /**
@@ -268,9 +276,12 @@ export function mergeMessageByteLength (m: MergeMessage): number {
       }
       return n
     }
-    case 'ack':
-      if (m.gaps === undefined) return 2
-      return m.gaps.reduce((n, [from, to]) => n + uvLength(from) + uvLength(to), 2 + uvLength(m.gaps.length))
+    case 'ack': {
+      if (m.gaps === undefined && m.upTo === undefined) return 2
+      const gaps = m.gaps ?? []
+      const n = gaps.reduce((n, [from, to]) => n + uvLength(from) + uvLength(to), 2 + uvLength(gaps.length))
+      return m.upTo === undefined ? n : n + uvLength(m.upTo)
+    }
     case 'ack-request':
       return m.next === undefined ? 2 : 2 + uvLength(m.next)
     default:
@@ -312,10 +323,11 @@ export function encodeMergeMessage (m: MergeMessage): Uint8Array {
       w.uv(m.requestId); writeId(w, m.id); w.u8(m.holder ? 1 : 0); writePoints(w, m.points)
       break
     case 'ack':
-      if (m.gaps !== undefined) {
-        w.uv(m.gaps.length)
-        for (const [from, to] of m.gaps) { w.uv(from); w.uv(to) }
+      if (m.gaps !== undefined || m.upTo !== undefined) {
+        w.uv(m.gaps?.length ?? 0)
+        for (const [from, to] of m.gaps ?? []) { w.uv(from); w.uv(to) }
       }
+      if (m.upTo !== undefined) w.uv(m.upTo)
       break
     case 'ack-request':
       if (m.next !== undefined) w.uv(m.next)
@@ -562,7 +574,9 @@ function decode (bytes: Uint8Array, expectOf: ExpectationLookup): MergeMessage {
         if (k > 0 && from <= gaps[k - 1]![1]) r.fail(m.f(`gaps[${k}].from`), `gaps not ascending and apart ([${gaps[k - 1]![0]}, ${gaps[k - 1]![1]}) then [${from}, ${to}))`)
         gaps.push([from, to])
       }
-      out = { type, gaps }
+      if (r.left === 0) { out = { type, gaps }; break }
+      const upTo = r.uvMax(m.f('upTo'), MAX_SEQ)
+      out = n === 0 ? { type, upTo } : { type, gaps, upTo }
       break
     }
     case 'ack-request':

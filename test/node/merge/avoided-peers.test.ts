@@ -353,8 +353,8 @@ test('an ack names the gaps in the child\'s partials once 500 ms old, and a lost
   t.deepEqual(ackOf(ms(T + 5, 200)), { type: 'ack', gaps: [[6, 8], [9, 11]] })
   t.deepEqual(ackOf(ms(T + 5, 600)), { type: 'ack', gaps: [[12, 14]] })
   // An ack-request says where the child's numbers are: what never came of the tail is a gap.
-  t.deepEqual(ackOf(ms(T + 6, 600), 15), { type: 'ack' })
-  t.deepEqual(ackOf(ms(T + 7, 600), 18), { type: 'ack', gaps: [[15, 18]] })
+  t.deepEqual(ackOf(ms(T + 6, 600), 15), { type: 'ack', upTo: 15 })
+  t.deepEqual(ackOf(ms(T + 7, 600), 18), { type: 'ack', gaps: [[15, 18]], upTo: 18 })
 
   // The child's side: it numbers what it sends its parent, and re-sends what the ack says is missing.
   const core = coreOf(deep)
@@ -431,6 +431,42 @@ test('a parent the membership suspects is asked once more, 500 ms later, with th
   const again = sends(core.tick(ms(T + 6))).filter((o) => o.message.type === 'partial' && o.message.second === T + 1)
   t.is(again.length, 1)
   t.like(again[0], { to: parentOf(deep, withoutMember(members, parent)), message: { type: 'partial', resent: true, silentParent: true } })
+})
+
+test('a gap named among partials not confirmed yet has them sent again too, and the ask is answered all the same', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const watched = (): unknown => (core.debugState().watched as Record<string, unknown>)[parent]
+  const seqs = (out: MergeOutput[]): unknown[] => sends(out).flatMap((o) => (o.to === parent && o.message.type === 'partial' ? [[o.message.seq, o.message.ack === true]] : []))
+  t.deepEqual(seqs(core.contribute(ID, T, scalar(1), ms(T + 1, 20))), [[0, true]])
+  t.deepEqual(seqs(core.contribute(ID, T + 1, scalar(1), ms(T + 1, 500))), [[1, false]])
+  // The ask was slow on its way: its answer comes once 1, sent after it, is missing.
+  core.handle(parent, { type: 'ack', gaps: [[1, 2]], upTo: 1 }, ms(T + 1, 790))
+  t.is(core.counters.gapsResent, 1)
+  t.deepEqual(watched(), { owed: false, unacked: 0 }, '0 confirmed, 1 out of the watch: it goes again')
+  const again = sends(core.tick(ms(T + 3))).filter((o) => o.message.type === 'partial' && o.message.second === T + 1)
+  t.is(again.length, 1)
+  t.like(again[0], { to: parent, message: { type: 'partial', resent: true, silentParent: true } })
+})
+
+test('an ack answering an ask of an earlier watch of the same parent confirms nothing the new watch asked about', (t) => {
+  const core = coreOf(deep)
+  const parent = parentOf(deep)
+  const watched = (): unknown => (core.debugState().watched as Record<string, unknown>)[parent]
+  const asks = (out: MergeOutput[]): number[] => sends(out).flatMap((o) => (o.to === parent && o.message.type === 'partial' && o.message.ack === true ? [o.message.seq ?? -1] : []))
+  t.deepEqual(asks(core.contribute(ID, T, scalar(1), ms(T + 1, 20))), [0])
+  // Suspected, then refuted: the watch is dropped (its partial re-sent) and starts again.
+  core.memberSuspect(parent, ms(T + 1, 100))
+  core.memberUp(parent, ms(T + 1, 200))
+  const asked = [...asks(core.tick(ms(T + 1, 300))), ...asks(core.contribute(ID, T + 1, scalar(1), ms(T + 2, 20)))]
+  t.is(asked.length, 1, 'the new watch asks once')
+  t.true(asked[0]! > 0, 'numbers go on')
+  t.like(watched(), { owed: true })
+  // The answer to the first ask comes now: it must not confirm what the new ask covers.
+  core.handle(parent, { type: 'ack', upTo: 1 }, ms(T + 2, 30))
+  t.like(watched(), { owed: true })
+  core.handle(parent, { type: 'ack', upTo: asked[0]! + 1 }, ms(T + 2, 40))
+  t.like(watched(), { owed: false })
 })
 
 test('a parent this node routed around itself, or the membership removed, is not asked again: its answer would bring it back, or it is gone', (t) => {
