@@ -168,8 +168,11 @@ browserTest('a discrete decomposition is drawn as stacked bars and a scalar as a
     await row.locator('button.view').click()
     await page.locator('#chart-figure').waitFor()
     t.true(await page.locator('#heatmap-figure').isHidden())
-    await waitFor(`the ${kind} chart loaded`, SHOW_MS, async () => await chartSize() > 0)
-    t.regex(await page.locator('#chart-caption').textContent() ?? '', new RegExp(`^${kind}: `))
+    // The caption and the image change together (app.js refreshChart); until this view's first
+    // chart comes, the previous view's stay (a stale image has a size too).
+    const caption = async (): Promise<string> => await page.locator('#chart-caption').textContent() ?? ''
+    await waitFor(`the ${kind} chart loaded`, SHOW_MS, async () => (await caption()).startsWith(`${kind}: `) && await chartSize() > 0)
+    t.regex(await caption(), new RegExp(`^${kind}: `))
     t.is((await api(daemon, 'DELETE', `/ca/instrumentations/${id}`)).status, 204)
   }
   // Back to the heatmap of the first instrumentation.
@@ -181,6 +184,8 @@ browserTest('an instrumentation deleted in the UI disappears from the list and f
   const row = page.locator(`#instrumentations tbody tr[data-id="${createdId}"]`)
   await row.locator('button.delete').click()
   await row.waitFor({ state: 'detached' })
+  // The panel closes once the view learns its instrumentation is gone, not with the row.
+  await page.locator('#view-panel').waitFor({ state: 'hidden', timeout: SHOW_MS })
   t.true(await page.locator('#view-panel').isHidden())
   t.is((await api(daemon, 'GET', `/ca/instrumentations/${createdId}`)).status, 404)
   t.deepEqual(pageErrors, [], 'the page threw no uncaught error')
