@@ -171,7 +171,7 @@ import { addDelta, EMPTY_DELTA, joinDeltas, newAssembly, SecondTable, type Assem
 import { disjoint, NO_CONTRIBUTORS, sameContributors, union, type ContributorSet } from './contributors.js'
 import {
   decodeMergeMessage, MAX_GAPS, MAX_MERGE_MESSAGE_BYTES, MAX_POINTS_PER_MESSAGE, MAX_SECOND, MergeDecodeError, pointSizeBound, type HistoryMessage, type InstrumentationId, type MergeMessage, type NackMessage, type PartialMessage,
-  type QueryReplyMessage, type ReplicaMessage
+  type AckRequestMessage, type QueryReplyMessage, type ReplicaMessage
 } from './messages.js'
 import { PointRing, type RingConfig, type RingMergeResult, type RingStats, type StoredPoint } from './point-ring.js'
 import { checkSpec, expectationOf, sameStorage, valueFits, type InstrumentationSpec } from './spec.js'
@@ -1392,37 +1392,31 @@ export class MergeCore {
    * combined piece takes its place or refuses it alone).
    */
   #resendGaps (confirmed: PartialMessage[][], gaps: ReadonlyArray<readonly [number, number]>, w: Watch | undefined): void {
-    const missing = (seq: number): boolean => {
-      for (const [from, to] of gaps) if (seq >= from && seq < to) return true
+    // An asking partial is never taken for lost: a confirmed one was answered, so it arrived;
+    // an unconfirmed one is left to its watch, whose ack it still owes.
+    const lost = (p: PartialMessage): boolean => {
+      if (p.ack === true || p.seq === undefined) return false
+      for (const [from, to] of gaps) if (p.seq >= from && p.seq < to) return true
+      return false
+    }
+    /** Whether `p` stays where it is; a lost one goes again at the next sweep instead. */
+    const kept = (p: PartialMessage): boolean => {
+      if (!lost(p)) return true
+      this.#counters.gapsResent++
+      ;(this.#nacked ??= []).push(copyPartial(p, p.ack, true, true))
       return false
     }
     // Not yet confirmed ones too: an ack answering an ask that came late (retransmitted) names
     // gaps in what was sent after the ask, and names each once (200 nodes, 40 % of attempts
     // lost: a partial sent after a delayed ask, named missing by its ack, confirmed by the next
-    // and never sent again). An asking one is left to its watch: its ack is still owed.
-    if (w !== undefined && w.unacked.some((p) => p.ack !== true && p.seq !== undefined && missing(p.seq))) {
-      const kept: PartialMessage[] = []
-      let confirms = w.confirms
-      for (let i = 0; i < w.unacked.length; i++) {
-        const p = w.unacked[i]!
-        if (p.ack === true || p.seq === undefined || !missing(p.seq)) { kept.push(p); continue }
-        if (i < w.confirms) confirms--
-        this.#counters.gapsResent++
-        ;(this.#nacked ??= []).push(copyPartial(p, p.ack, true, true))
-      }
-      w.unacked = kept
-      w.confirms = confirms
+    // and never sent again).
+    if (w !== undefined && w.unacked.some(lost)) {
+      w.confirms -= w.unacked.slice(0, w.confirms).filter(lost).length
+      w.unacked = w.unacked.filter(kept)
     }
     for (let b = 0; b < confirmed.length; b++) {
       const batch = confirmed[b]!
-      // An asking partial was answered: it arrived.
-      if (!batch.some((p) => p.ack !== true && p.seq !== undefined && missing(p.seq))) continue
-      confirmed[b] = batch.filter((p) => {
-        if (p.ack === true || p.seq === undefined || !missing(p.seq)) return true
-        this.#counters.gapsResent++
-        ;(this.#nacked ??= []).push(copyPartial(p, p.ack, true, true))
-        return false
-      })
+      if (batch.some(lost)) confirmed[b] = batch.filter(kept)
     }
   }
 
@@ -1933,7 +1927,7 @@ export class MergeCore {
       else if (former.askAt !== undefined && now >= former.askAt && !this.#watches.has(id)) {
         // Once, with the next number, so that its ack names what it lacks (#keepConfirmed).
         former.askAt = undefined
-        out.push({ type: 'send', to: id, message: { type: 'ack-request', next: this.#sequenceTo.get(id) ?? 0 } })
+        out.push({ type: 'send', to: id, message: this.#ackRequestTo(id) })
       }
     }
     // Watches of departed members were orphaned when they left (memberDown, setMembers).
@@ -1948,14 +1942,18 @@ export class MergeCore {
         w.asked = now
         w.owed = true
         w.confirms = w.unacked.length
-        // With the next number: what this node sent since the last partial that arrived there is a gap if it did not.
-        const next = this.#sequenceTo.get(id) ?? 0
-        w.upTo = next
-        out.push({ type: 'send', to: id, message: { type: 'ack-request', next } })
+        const request = this.#ackRequestTo(id)
+        w.upTo = request.next
+        out.push({ type: 'send', to: id, message: request })
       } else if (now - w.last >= c.watchIntervalMs) {
         this.#watches.delete(id)
       }
     }
+  }
+
+  /** An ack-request to parent `id` with the next number: what this node sent since the last partial that arrived there is a gap if it did not. */
+  #ackRequestTo (id: PeerId): AckRequestMessage & { readonly next: number } {
+    return { type: 'ack-request', next: this.#sequenceTo.get(id) ?? 0 }
   }
 
   /** How long parent `id` may owe an ack before it is taken for silent: longer for a parent known slow. */
